@@ -1,0 +1,41 @@
+# Thin wrapper: `make demo` and `make test` install what is missing, configure,
+# build and run. BUILD and SANITIZE select the build tree and sanitizers.
+BUILD    ?= build
+SANITIZE ?= 0
+JOBS     ?= $(shell nproc)
+CONVGRAPH = $(BUILD)/convgraph
+
+BUILD_DEPS = cmake make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler \
+             libonnx-dev libyaml-dev libcmocka-dev
+TEST_DEPS  = $(BUILD_DEPS) libonnx-testdata python3 python3-onnx python3-torch \
+             python3-torchvision nodejs npm
+
+.PHONY: all deps test-deps configure build demo test clean
+
+all: build
+
+deps:
+	@tools/sh/install-deps.sh $(BUILD_DEPS)
+
+test-deps:
+	@tools/sh/install-deps.sh $(TEST_DEPS)
+
+configure:
+	@cmake -S . -B $(BUILD) -DCG_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@echo; echo '$$ convgraph shapes models/seed_conv.yaml'
+	@$(CONVGRAPH) shapes models/seed_conv.yaml
+	@echo; echo '$$ convgraph shapes models/small_cnn.yaml'
+	@$(CONVGRAPH) shapes models/small_cnn.yaml
+
+test: test-deps
+	@$(MAKE) --no-print-directory build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

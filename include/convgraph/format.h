@@ -1,0 +1,34 @@
+/* Readers: files -> IR or tensors. Every count, offset and dim read from a file
+ * is checked before use; errors name the file. */
+#ifndef CONVGRAPH_FORMAT_H
+#define CONVGRAPH_FORMAT_H
+
+#include <stddef.h>
+
+#include "convgraph/graph.h"
+#include "convgraph/tensor.h"
+
+/* ONNX ModelProto from a file; external data is resolved relative to the file's
+ * folder. The result is topologically sorted. NULL with st filled on error. */
+cg_graph *cg_onnx_load(const char *path, cg_status *st);
+/* Same, from memory; `source` names it in messages, `base_dir` resolves external
+ * data (NULL: external data is an error). */
+cg_graph *cg_onnx_load_buffer(const void *buf, size_t len, const char *source,
+                              const char *base_dir, cg_status *st);
+
+/* One ONNX TensorProto serialized on its own (the backend tests' input_K.pb). */
+cg_tensor *cg_onnx_read_tensor(const char *path, cg_status *st);
+
+/* The YAML model spec (docs/yaml-spec.md). Errors give file, line and column. */
+cg_graph *cg_yaml_load(const char *path, cg_status *st);
+
+/* NumPy .npy, format versions 1-3. */
+cg_tensor *cg_npy_read(const char *path, cg_status *st);
+
+/* Any model: .yaml/.yml -> YAML spec, otherwise ONNX. */
+cg_graph *cg_model_load(const char *path, cg_status *st);
+
+/* Whole file into memory (malloc'd); refuses files above max_bytes. */
+void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *st);
+
+#endif

@@ -1,0 +1,65 @@
+/* The operator registry and the context a shape function works in. */
+#ifndef CONVGRAPH_OPS_H
+#define CONVGRAPH_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convgraph/graph.h"
+
+typedef struct cg_infer_ctx {
+    cg_graph *g;
+    cg_node *node;
+    int64_t opset; /* the model's opset for the node's domain */
+    cg_status *st;
+} cg_infer_ctx;
+
+/* A shape function: reads input dtypes/shapes (and known contents), validates
+ * attributes, sets every output's dtype and shape, node->macs and, for windowed
+ * ops, node->window. Returns CG_OK or fails through cg_ctx_fail. */
+typedef cg_code (*cg_infer_fn)(cg_infer_ctx *ctx);
+
+typedef struct cg_op_def {
+    const char *domain;  /* "" for ai.onnx */
+    const char *op_type;
+    int since_version;   /* the ONNX opset in which this version of the op appeared */
+    cg_infer_fn infer;
+} cg_op_def;
+
+/* The version of op_type that a model importing `opset` uses: the entry with the
+ * highest since_version <= opset; NULL when not supported. */
+const cg_op_def *cg_op_find(const char *domain, const char *op_type, int64_t opset);
+/* Registry walk, for --help and README: entries sorted by op type, then version. */
+size_t cg_op_count(void);
+const cg_op_def *cg_op_at(size_t i);
+/* True when any version of op_type is registered for the domain. */
+bool cg_op_known(const char *domain, const char *op_type);
+
+/* ---- helpers for shape functions ---- */
+/* Inputs that are absent or given as "" count as missing. */
+bool cg_ctx_has_input(const cg_infer_ctx *c, int i);
+cg_value *cg_ctx_in(const cg_infer_ctx *c, int i);  /* NULL when missing */
+cg_value *cg_ctx_out(const cg_infer_ctx *c, int i); /* NULL when missing */
+/* Contents of input i when known (initializer, Constant, folded); NULL otherwise. */
+const cg_tensor *cg_ctx_in_data(const cg_infer_ctx *c, int i);
+/* Input i as a vector of dims (from dimvals or known integer contents);
+ * false when unknown or longer than max. */
+bool cg_ctx_in_dimvals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max);
+/* Sets output i's dtype and shape (no-op for a missing output). */
+void cg_ctx_set_out(cg_infer_ctx *c, int i, cg_dtype dtype, const cg_shape *shape);
+/* Records output i's contents as dims (for shape subgraphs); copies. */
+cg_code cg_ctx_set_out_dimvals(cg_infer_ctx *c, int i, const cg_dim *d, int n);
+/* Gives output i known contents (takes ownership of t) and sets its dtype/shape. */
+void cg_ctx_set_out_data(cg_infer_ctx *c, int i, cg_tensor *t);
+/* Fails with CG_ERR_INVALID: "SOURCE: node LABEL (OP): <message>". */
+cg_code cg_ctx_fail(cg_infer_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
+cg_code cg_ctx_fail_code(cg_infer_ctx *c, cg_code code, const char *fmt, ...) CG_PRINTF(3, 4);
+/* Requires at least `min` present inputs; fails naming the op otherwise. */
+cg_code cg_ctx_require_inputs(cg_infer_ctx *c, int min);
+/* Normalizes a possibly negative axis against rank; fails when out of range. */
+cg_code cg_ctx_axis(cg_infer_ctx *c, int64_t axis, int rank, int *out);
+/* Numpy broadcasting of two shapes; fails naming both shapes when incompatible. */
+cg_code cg_ctx_broadcast(cg_infer_ctx *c, const cg_shape *a, const cg_shape *b, cg_shape *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* A concrete tensor: dtype, static shape and owned, contiguous row-major data. */
+#ifndef CONVGRAPH_TENSOR_H
+#define CONVGRAPH_TENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "convgraph/dim.h"
+#include "convgraph/dtype.h"
+#include "convgraph/status.h"
+
+/* Refuse single tensors above this many bytes (absurd sizes in corrupt files). */
+#define CG_TENSOR_MAX_BYTES ((int64_t)1 << 34)
+
+typedef struct cg_tensor {
+    cg_dtype dtype;
+    int rank;
+    int64_t dims[CG_MAX_RANK];
+    int64_t numel;
+    size_t nbytes;
+    void *data; /* owned; NULL only when numel == 0 */
+} cg_tensor;
+
+/* Zero-filled tensor. Checks dims >= 0, rank <= CG_MAX_RANK, overflow and
+ * CG_TENSOR_MAX_BYTES; NULL with st filled on failure. */
+cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_status *st);
+void cg_tensor_free(cg_tensor *t);
+cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);
+/* Element i converted to int64 / double (any numeric dtype, float16 included). */
+int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i);
+double cg_tensor_get_f64(const cg_tensor *t, int64_t i);
+cg_shape cg_tensor_shape(const cg_tensor *t);
+/* IEEE half <-> float. */
+float cg_half_to_float(uint16_t h);
+uint16_t cg_float_to_half(float f);
+
+#endif
