@@ -100,6 +100,7 @@ typedef struct cg_graph {
     int *inputs; /* graph inputs that are not initializers, in file order */
     int n_outputs;
     int *outputs;
+    bool file_order_sorted; /* set by cg_graph_toposort: nodes were already in order */
     cg_strpool *pool; /* symbols and expressions */
     struct cg_name_index *index; /* name -> value index */
 } cg_graph;

@@ -27,14 +27,19 @@ typedef struct cg_infer_options {
     const cg_pin *pins;
     int n_pins;
     /* NULL: stop at the first problem (its message in st). Non-NULL: record each
-     * problem as a line, leave that node's outputs unknown and go on; unsupported
-     * ops are recorded too. The return is then the first problem's code. */
+     * problem as a line, leave that node's outputs unknown and go on. Either way an
+     * unsupported op is not a problem here: its outputs stay unknown and
+     * cg_graph_unsupported_ops reports it. The return is the first problem's code. */
     cg_diag_list *diags;
 } cg_infer_options;
 
 /* Applies pins (error if a pin names no graph input or has the wrong rank),
  * then runs each node's shape function in topological order. */
 cg_code cg_graph_infer_shapes(cg_graph *g, const cg_infer_options *opt, cg_status *st);
+
+/* Distinct op types without a registered shape function, "Op:count" each, in
+ * order of first appearance, written comma-separated into buf; returns how many. */
+int cg_graph_unsupported_ops(const cg_graph *g, char *buf, size_t len);
 
 /* Sum of node MACs; -1 if any node's MACs are unknown. */
 int64_t cg_graph_total_macs(const cg_graph *g);

@@ -1,0 +1,152 @@
+#include "convgraph/tensor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_status *st)
+{
+    size_t esize = cg_dtype_size(dtype);
+    if (esize == 0) {
+        cg_fail(st, CG_ERR_UNSUPPORTED, "tensors of type %s are not supported", cg_dtype_name(dtype));
+        return NULL;
+    }
+    if (rank < 0 || rank > CG_MAX_RANK) {
+        cg_fail(st, CG_ERR_UNSUPPORTED, "tensor rank %d is outside 0..%d", rank, CG_MAX_RANK);
+        return NULL;
+    }
+    int64_t numel = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) {
+            cg_fail(st, CG_ERR_FORMAT, "tensor dim %d is negative (%lld)", i, (long long)dims[i]);
+            return NULL;
+        }
+        if (cg_mul_overflows(numel, dims[i], &numel)) {
+            cg_fail(st, CG_ERR_FORMAT, "tensor element count overflows 64 bits");
+            return NULL;
+        }
+    }
+    int64_t nbytes;
+    if (cg_mul_overflows(numel, (int64_t)esize, &nbytes) || nbytes > CG_TENSOR_MAX_BYTES) {
+        cg_fail(st, CG_ERR_NOMEM, "tensor of %lld elements of %s is too large", (long long)numel,
+                cg_dtype_name(dtype));
+        return NULL;
+    }
+    cg_tensor *t = calloc(1, sizeof *t);
+    if (t && nbytes > 0 && !(t->data = calloc(1, (size_t)nbytes))) {
+        free(t);
+        t = NULL;
+    }
+    if (!t) {
+        cg_fail(st, CG_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)nbytes);
+        return NULL;
+    }
+    t->dtype = dtype;
+    t->rank = rank;
+    if (rank > 0)
+        memcpy(t->dims, dims, (size_t)rank * sizeof dims[0]);
+    t->numel = numel;
+    t->nbytes = (size_t)nbytes;
+    return t;
+}
+
+void cg_tensor_free(cg_tensor *t)
+{
+    if (t) {
+        free(t->data);
+        free(t);
+    }
+}
+
+cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st)
+{
+    cg_tensor *c = cg_tensor_new(t->dtype, t->rank, t->dims, st);
+    if (c && t->nbytes)
+        memcpy(c->data, t->data, t->nbytes);
+    return c;
+}
+
+cg_shape cg_tensor_shape(const cg_tensor *t) { return cg_shape_of(t->rank, t->dims); }
+
+/* One switch for every numeric dtype; both getters go through it. */
+#define CG_TENSOR_ELEMENT(t, i, conv)                                       \
+    switch ((t)->dtype) {                                                   \
+    case CG_FLOAT: return conv(((const float *)(t)->data)[i]);              \
+    case CG_DOUBLE: return conv(((const double *)(t)->data)[i]);            \
+    case CG_FLOAT16: return conv(cg_half_to_float(((const uint16_t *)(t)->data)[i])); \
+    case CG_INT8: return conv(((const int8_t *)(t)->data)[i]);              \
+    case CG_UINT8: return conv(((const uint8_t *)(t)->data)[i]);            \
+    case CG_BOOL: return conv(((const uint8_t *)(t)->data)[i] != 0);        \
+    case CG_INT16: return conv(((const int16_t *)(t)->data)[i]);            \
+    case CG_UINT16: return conv(((const uint16_t *)(t)->data)[i]);          \
+    case CG_INT32: return conv(((const int32_t *)(t)->data)[i]);            \
+    case CG_UINT32: return conv(((const uint32_t *)(t)->data)[i]);          \
+    case CG_INT64: return conv(((const int64_t *)(t)->data)[i]);            \
+    case CG_UINT64: return conv(((const uint64_t *)(t)->data)[i]);          \
+    default: return 0;                                                      \
+    }
+
+static int64_t to_i64(double v)
+{
+    if (isnan(v))
+        return 0;
+    if (v >= 9.2233720368547758e18)
+        return INT64_MAX;
+    if (v <= -9.2233720368547758e18)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+#define AS_I64(x) to_i64((double)(x))
+#define AS_F64(x) ((double)(x))
+
+int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i)
+{
+    if (!t->data || i < 0 || i >= t->numel)
+        return 0;
+    if (t->dtype == CG_INT64)
+        return ((const int64_t *)t->data)[i];
+    CG_TENSOR_ELEMENT(t, i, AS_I64)
+}
+
+double cg_tensor_get_f64(const cg_tensor *t, int64_t i)
+{
+    if (!t->data || i < 0 || i >= t->numel)
+        return 0;
+    CG_TENSOR_ELEMENT(t, i, AS_F64)
+}
+
+/* IEEE 754 binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits. */
+float cg_half_to_float(uint16_t h)
+{
+    int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    float v;
+    if (exp == 0)
+        v = ldexpf((float)mant, -24); /* subnormal */
+    else if (exp == 31)
+        v = mant ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(mant | 0x400), exp - 25);
+    return sign ? -v : v;
+}
+
+uint16_t cg_float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    if (isnan(f))
+        return sign | 0x7e00;
+    float a = fabsf(f);
+    if (a >= 65520.0f)
+        return sign | 0x7c00; /* rounds to infinity */
+    if (a < ldexpf(1.0f, -14)) /* subnormal half: units of 2^-24, round to nearest even */
+        return sign | (uint16_t)lrintf(ldexpf(a, 24));
+    int e;
+    float m = frexpf(a, &e); /* a = m * 2^e, m in [0.5, 1) */
+    long mant = lrintf(ldexpf(m, 11)); /* 11 significant bits incl. the implicit one */
+    if (mant == 2048) {
+        mant = 1024;
+        e++;
+    }
+    return sign | (uint16_t)(((e + 14) << 10) | (mant - 1024));
+}
