@@ -104,8 +104,10 @@ cg_dim cg_dim_add(cg_strpool *p, cg_dim a, cg_dim b)
     int64_t v;
     if (either_unknown(a, b))
         return cg_dim_unknown();
-    if (!a.sym && !b.sym)
-        return known_or_unknown(cg_add_overflows(a.v, b.v, &v), v);
+    if (!a.sym && !b.sym) {
+        bool overflow = cg_add_overflows(a.v, b.v, &v); /* sets v before it is read */
+        return known_or_unknown(overflow, v);
+    }
     if (!b.sym)
         return sym_plus_const(p, a.sym, b.v);
     if (!a.sym)
@@ -141,8 +143,10 @@ cg_dim cg_dim_mul(cg_strpool *p, cg_dim a, cg_dim b)
         return cg_dim_known(0);
     if (either_unknown(a, b))
         return cg_dim_unknown();
-    if (!a.sym && !b.sym)
-        return known_or_unknown(cg_mul_overflows(a.v, b.v, &v), v);
+    if (!a.sym && !b.sym) {
+        bool overflow = cg_mul_overflows(a.v, b.v, &v); /* sets v before it is read */
+        return known_or_unknown(overflow, v);
+    }
     if (!a.sym && a.v == 1)
         return b;
     if (!b.sym && b.v == 1)

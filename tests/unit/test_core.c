@@ -39,6 +39,9 @@ static void test_dim_expressions_read_naturally(void **state)
     assert_string_equal(fmt_dim(cg_dim_add(p, cg_dim_unknown(), cg_dim_known(1))), "?");
     assert_string_equal(fmt_dim(cg_dim_div_ceil(p, cg_dim_known(64), cg_dim_known(2))), "32");
     assert_string_equal(fmt_dim(cg_dim_div_ceil(p, cg_dim_known(65), cg_dim_known(2))), "33");
+    /* known arithmetic reads its result only after the overflow check wrote it */
+    assert_string_equal(fmt_dim(cg_dim_mul(p, cg_dim_known(2), cg_dim_known(1))), "2");
+    assert_string_equal(fmt_dim(cg_dim_add(p, cg_dim_known(2), cg_dim_known(3))), "5");
     /* a known result below 0 is not a dim */
     assert_true(cg_dim_is_unknown(cg_dim_sub(p, cg_dim_known(2), cg_dim_known(4))));
     assert_true(cg_dim_is_unknown(cg_dim_mul(p, cg_dim_known(INT64_MAX), cg_dim_known(2))));
