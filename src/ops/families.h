@@ -8,9 +8,8 @@
 
 #include "convgraph/ops.h"
 
-#define CG_DECLARE_FAMILY(fam)                  \
-    extern const cg_op_def cg_ops_##fam[];      \
-    extern const size_t cg_ops_##fam##_count
+/* Tables end with a sentinel entry whose op_type is NULL. */
+#define CG_DECLARE_FAMILY(fam) extern const cg_op_def cg_ops_##fam[]
 
 CG_DECLARE_FAMILY(conv);       /* Conv, ConvTranspose */
 CG_DECLARE_FAMILY(pool);       /* MaxPool, AveragePool, LpPool, Global{Average,Max}Pool */
@@ -24,7 +23,5 @@ CG_DECLARE_FAMILY(shape);      /* Reshape, Flatten, Transpose, Squeeze, Unsqueez
                                   Constant, ConstantOfShape, Cast */
 CG_DECLARE_FAMILY(resize);     /* Resize, Upsample */
 CG_DECLARE_FAMILY(reduce);     /* ReduceMean */
-
-#define CG_FAMILY_COUNT(fam) const size_t cg_ops_##fam##_count = sizeof(cg_ops_##fam) / sizeof(cg_ops_##fam[0])
 
 #endif
