@@ -40,7 +40,7 @@ typedef struct cg_window {
     int64_t kernel[CG_MAX_SPATIAL];
     int64_t strides[CG_MAX_SPATIAL];
     int64_t dilations[CG_MAX_SPATIAL];
-    int64_t pads[2 * CG_MAX_SPATIAL]; /* begins..., ends... (ONNX order) */
+    int64_t pads[2 * CG_MAX_SPATIAL]; /* as the ONNX attribute: pads[i] begin, pads[spatial + i] end */
     int64_t output_padding[CG_MAX_SPATIAL]; /* ConvTranspose only */
     bool has_output_shape;                  /* ConvTranspose only */
     int64_t output_shape[CG_MAX_SPATIAL];   /* spatial dims only */
@@ -55,7 +55,8 @@ typedef struct cg_window_axis {
     char explain[224]; /* e.g. "H: out=ceil(64/2)=32, total=max((32-1)*2+4-64,0)=2 -> 1 top + 1 bottom" */
 } cg_window_axis;
 
-/* Default window for kind and spatial rank: strides/dilations 1, pads 0, NOTSET. */
+/* Default window for kind and spatial rank: strides/dilations 1, pads 0, NOTSET.
+ * kernel is left 0 for the caller to set; cg_window_validate rejects it. */
 void cg_window_init(cg_window *w, cg_window_kind kind, int spatial);
 
 /* Checks strides/dilations >= 1, kernel >= 1, pads >= 0, pads with SAME/VALID.
