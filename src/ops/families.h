@@ -22,6 +22,7 @@ CG_DECLARE_FAMILY(shape);      /* Reshape, Flatten, Transpose, Squeeze, Unsqueez
                                   Split, Shape, Gather, Slice, Expand, Pad, Identity, Dropout,
                                   Constant, ConstantOfShape, Cast */
 CG_DECLARE_FAMILY(resize);     /* Resize, Upsample */
-CG_DECLARE_FAMILY(reduce);     /* ReduceMean */
+CG_DECLARE_FAMILY(reduce);     /* ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
+                                  ReduceL2, ReduceLogSum, ReduceLogSumExp, ReduceSumSquare */
 
 #endif
