@@ -410,7 +410,7 @@ static cg_code infer_elementwise(cg_infer_ctx *c)
     const elementwise_op *op = find_elementwise(c->node->op_type);
     if (!op)
         return cg_ctx_fail_code(c, CG_ERR_UNSUPPORTED, "not an elementwise op");
-    cg_dtype t;
+    cg_dtype t = CG_UNDEFINED;
     layout lay;
     cg_code rc = check_arity(c, op);
     if (rc == CG_OK)

@@ -88,14 +88,14 @@ static cg_tensor *initializer(cg_graph *g, const char *name, cg_dtype t, int ran
 static void init_i64(cg_graph *g, const char *name, int rank, const int64_t *dims, const int64_t *vals)
 {
     cg_tensor *t = initializer(g, name, CG_INT64, rank, dims);
-    if (t->numel)
+    if (t->numel && vals)
         memcpy(t->data, vals, (size_t)t->numel * sizeof *vals);
 }
 
 static void init_f32(cg_graph *g, const char *name, int rank, const int64_t *dims, const float *vals)
 {
     cg_tensor *t = initializer(g, name, CG_FLOAT, rank, dims);
-    if (t->numel)
+    if (t->numel && vals)
         memcpy(t->data, vals, (size_t)t->numel * sizeof *vals);
 }
 
