@@ -1,0 +1,236 @@
+/* Helpers of the 'shape' family: int vectors as dims (for shape subgraphs such as
+ * Shape -> Gather -> Unsqueeze -> Concat -> Reshape) and folding of small contents. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/shape_internal.h"
+
+cg_dim shape_dim_of_i64(cg_graph *g, int64_t v)
+{
+    if (v >= 0)
+        return cg_dim_known(v);
+    const char *s = cg_strpool_printf(g->pool, "%" PRId64, v);
+    return s ? cg_dim_symbol(s) : cg_dim_unknown();
+}
+
+bool shape_dim_to_i64(cg_dim d, int64_t *v)
+{
+    if (cg_dim_is_known(d)) {
+        *v = d.v;
+        return true;
+    }
+    if (!d.sym || d.sym[0] != '-')
+        return false;
+    /* Only a negative literal written by shape_dim_of_i64 parses whole. */
+    char *end = NULL;
+    long long x = strtoll(d.sym, &end, 10);
+    if (end == d.sym || *end != '\0')
+        return false;
+    *v = (int64_t)x;
+    return true;
+}
+
+static bool data_as_vals(const cg_infer_ctx *c, const cg_tensor *t, cg_dim *out, int *n,
+                         int max)
+{
+    if (!cg_dtype_is_int(t->dtype) || t->numel > max)
+        return false;
+    for (int64_t k = 0; k < t->numel; k++)
+        out[k] = shape_dim_of_i64(c->g, cg_tensor_get_i64(t, k));
+    *n = (int)t->numel;
+    return true;
+}
+
+bool shape_in_vals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max)
+{
+    const cg_tensor *t = cg_ctx_in_data(c, i);
+    if (t)
+        return data_as_vals(c, t, out, n, max);
+    return cg_ctx_in_dimvals(c, i, out, n, max);
+}
+
+bool shape_in_ints(const cg_infer_ctx *c, int i, int64_t *out, int *n, int max)
+{
+    cg_dim d[SHAPE_MAX_VALS];
+    int k = 0;
+    if (max > SHAPE_MAX_VALS)
+        max = SHAPE_MAX_VALS;
+    if (!shape_in_vals(c, i, d, &k, max))
+        return false;
+    for (int j = 0; j < k; j++)
+        if (!shape_dim_to_i64(d[j], &out[j]))
+            return false;
+    *n = k;
+    return true;
+}
+
+/* Stores v into element k of an integer tensor, wrapping like a C cast to the
+ * unsigned type of the same width (two's complement, as numpy's astype). */
+void shape_tensor_set_i64(cg_tensor *t, int64_t k, int64_t v)
+{
+    if (cg_dtype_is_float(t->dtype)) {
+        shape_tensor_set_f64(t, k, (double)v);
+        return;
+    }
+    switch (t->dtype) {
+    case CG_INT8: case CG_UINT8: case CG_BOOL: {
+        uint8_t u = t->dtype == CG_BOOL ? (v != 0) : (uint8_t)v;
+        memcpy((uint8_t *)t->data + k, &u, 1);
+        break;
+    }
+    case CG_INT16: case CG_UINT16: {
+        uint16_t u = (uint16_t)v;
+        memcpy((uint8_t *)t->data + 2 * k, &u, 2);
+        break;
+    }
+    case CG_INT32: case CG_UINT32: {
+        uint32_t u = (uint32_t)v;
+        memcpy((uint8_t *)t->data + 4 * k, &u, 4);
+        break;
+    }
+    default: {
+        uint64_t u = (uint64_t)v;
+        memcpy((uint8_t *)t->data + 8 * k, &u, 8);
+        break;
+    }
+    }
+}
+
+cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
+                           const cg_dim *d, int n)
+{
+    int64_t len = n, v;
+    cg_shape s = cg_shape_of(scalar ? 0 : 1, &len);
+    bool literal = cg_dtype_is_int(dt);
+    for (int k = 0; k < n && literal; k++)
+        literal = shape_dim_to_i64(d[k], &v);
+    cg_tensor *t = literal ? cg_tensor_new(dt, s.rank, &len, c->st) : NULL;
+    if (literal && !t)
+        return c->st ? c->st->code : CG_ERR_NOMEM;
+    for (int k = 0; t && k < n; k++) {
+        shape_dim_to_i64(d[k], &v);
+        shape_tensor_set_i64(t, k, v);
+    }
+    /* Known contents are the one truth (cg_ctx_in_dimvals reads them too), so no
+     * dimvals that could disagree with them after a narrowing cast. */
+    if (t) {
+        cg_ctx_set_out_data(c, i, t);
+        return CG_OK;
+    }
+    cg_ctx_set_out(c, i, dt, &s);
+    return cg_ctx_set_out_dimvals(c, i, d, n);
+}
+
+/* Float to float16 / bfloat16 bits; bfloat16 keeps the top half of a float,
+ * rounded to nearest even (NaN stays NaN). */
+static uint16_t float_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1);
+    return (uint16_t)(u >> 16);
+}
+
+void shape_tensor_set_f64(cg_tensor *t, int64_t k, double v)
+{
+    uint8_t *p = (uint8_t *)t->data;
+    switch (t->dtype) {
+    case CG_FLOAT: { float f = (float)v; memcpy(p + 4 * k, &f, 4); break; }
+    case CG_DOUBLE: memcpy(p + 8 * k, &v, 8); break;
+    case CG_FLOAT16: { uint16_t h = cg_float_to_half((float)v); memcpy(p + 2 * k, &h, 2); break; }
+    case CG_BFLOAT16: { uint16_t h = float_to_bf16((float)v); memcpy(p + 2 * k, &h, 2); break; }
+    case CG_BOOL: p[k] = v != 0; break;
+    default: /* integers: callers keep v in range; NaN and overflow clamp, never UB */
+        shape_tensor_set_i64(t, k, v != v ? 0 : v >= 9.2233720368547758e18 ? INT64_MAX
+                                   : v <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)v);
+        break;
+    }
+}
+
+bool shape_is_small(const cg_shape *s)
+{
+    int64_t n = cg_shape_numel(s);
+    return s->rank >= 0 && n >= 0 && n <= SHAPE_MAX_VALS;
+}
+
+static bool shape_dims(const cg_shape *s, int64_t *dims)
+{
+    for (int k = 0; k < s->rank; k++) {
+        if (!cg_dim_is_known(s->d[k]))
+            return false;
+        dims[k] = s->d[k].v;
+    }
+    return true;
+}
+
+cg_code shape_fold_gather(cg_infer_ctx *c, int i, const cg_shape *s,
+                          const cg_tensor *const *srcs, const int *which,
+                          const int64_t *idx)
+{
+    int64_t dims[CG_MAX_RANK];
+    if (!shape_is_small(s) || !shape_dims(s, dims))
+        return CG_OK; /* nothing to fold: the shape alone is the answer */
+    cg_tensor *t = cg_tensor_new(srcs[0]->dtype, s->rank, dims, c->st);
+    if (!t)
+        return c->st ? c->st->code : CG_ERR_NOMEM;
+    size_t es = cg_dtype_size(t->dtype);
+    for (int64_t k = 0; k < t->numel; k++) {
+        const cg_tensor *src = srcs[which ? which[k] : 0];
+        if (src->dtype != t->dtype || idx[k] < 0 || idx[k] >= src->numel) {
+            cg_tensor_free(t); /* inconsistent sources: leave the contents unknown */
+            return CG_OK;
+        }
+        memcpy((uint8_t *)t->data + es * k, (const uint8_t *)src->data + es * idx[k], es);
+    }
+    cg_ctx_set_out_data(c, i, t);
+    return CG_OK;
+}
+
+cg_code shape_fold_reshape(cg_infer_ctx *c, int i, const cg_tensor *src, const cg_shape *s)
+{
+    int64_t dims[CG_MAX_RANK];
+    if (!shape_is_small(s) || !shape_dims(s, dims) || cg_shape_numel(s) != src->numel)
+        return CG_OK;
+    cg_tensor *t = cg_tensor_new(src->dtype, s->rank, dims, c->st);
+    if (!t)
+        return c->st ? c->st->code : CG_ERR_NOMEM;
+    if (t->nbytes)
+        memcpy(t->data, src->data, t->nbytes);
+    cg_ctx_set_out_data(c, i, t);
+    return CG_OK;
+}
+
+void shape_unravel(const cg_shape *s, int64_t flat, int64_t *idx)
+{
+    for (int k = s->rank - 1; k >= 0; k--) {
+        int64_t d = s->d[k].v > 0 ? s->d[k].v : 1;
+        idx[k] = flat % d;
+        flat /= d;
+    }
+}
+
+int64_t shape_ravel(const int64_t *dims, int rank, const int64_t *idx)
+{
+    int64_t flat = 0;
+    for (int k = 0; k < rank; k++)
+        flat = flat * dims[k] + idx[k];
+    return flat;
+}
+
+const char *shape_str(const cg_shape *s, char *buf, size_t n)
+{
+    cg_shape_format(s, buf, n);
+    return buf;
+}
+
+cg_code shape_check_rank(cg_infer_ctx *c, int rank)
+{
+    if (rank > CG_MAX_RANK)
+        return cg_ctx_fail_code(c, CG_ERR_UNSUPPORTED, "output rank %d exceeds the supported %d",
+                                rank, CG_MAX_RANK);
+    return CG_OK;
+}
