@@ -54,6 +54,13 @@ cg_dim cg_dim_mul(cg_strpool *p, cg_dim a, cg_dim b);
 cg_dim cg_dim_div_floor(cg_strpool *p, cg_dim a, cg_dim b);
 cg_dim cg_dim_div_ceil(cg_strpool *p, cg_dim a, cg_dim b);
 
+/* Elements of int64 vectors (Reshape's -1, negative Slice bounds and axes) as
+ * dims: a dim cannot hold a negative number (v < 0 means unknown), so a negative
+ * literal is kept as a symbol whose text is the number, e.g. "-1". */
+cg_dim cg_dim_of_i64(cg_strpool *p, int64_t v);
+/* True when d is a known number or a negative literal; *v gets the number. */
+bool cg_dim_to_i64(cg_dim d, int64_t *v);
+
 /* ---- shapes ---- */
 static inline cg_shape cg_shape_unknown(void) { cg_shape s; s.rank = -1; return s; }
 cg_shape cg_shape_of(int rank, const int64_t *dims);

@@ -43,8 +43,8 @@ cg_value *cg_ctx_in(const cg_infer_ctx *c, int i);  /* NULL when missing */
 cg_value *cg_ctx_out(const cg_infer_ctx *c, int i); /* NULL when missing */
 /* Contents of input i when known (initializer, Constant, folded); NULL otherwise. */
 const cg_tensor *cg_ctx_in_data(const cg_infer_ctx *c, int i);
-/* Input i as a vector of dims (from dimvals or known integer contents);
- * false when unknown or longer than max. */
+/* Input i as a vector of dims: known integer contents (negative numbers as
+ * cg_dim_of_i64 literals), else dimvals; false when unknown or longer than max. */
 bool cg_ctx_in_dimvals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max);
 /* Sets output i's dtype and shape (no-op for a missing output). */
 void cg_ctx_set_out(cg_infer_ctx *c, int i, cg_dtype dtype, const cg_shape *shape);

@@ -178,6 +178,31 @@ static cg_dim dim_div(cg_strpool *p, cg_dim a, cg_dim b, bool ceil_div)
 cg_dim cg_dim_div_floor(cg_strpool *p, cg_dim a, cg_dim b) { return dim_div(p, a, b, false); }
 cg_dim cg_dim_div_ceil(cg_strpool *p, cg_dim a, cg_dim b) { return dim_div(p, a, b, true); }
 
+cg_dim cg_dim_of_i64(cg_strpool *p, int64_t v)
+{
+    if (v >= 0)
+        return cg_dim_known(v);
+    const char *s = cg_strpool_printf(p, "%" PRId64, v);
+    return s ? cg_dim_symbol(s) : cg_dim_unknown();
+}
+
+bool cg_dim_to_i64(cg_dim d, int64_t *v)
+{
+    if (cg_dim_is_known(d)) {
+        *v = d.v;
+        return true;
+    }
+    if (!d.sym || d.sym[0] != '-')
+        return false;
+    /* Only a negative literal written by cg_dim_of_i64 parses whole. */
+    char *end = NULL;
+    long long x = strtoll(d.sym, &end, 10);
+    if (end == d.sym || *end != '\0')
+        return false;
+    *v = (int64_t)x;
+    return true;
+}
+
 /* ---- shapes ---- */
 
 cg_shape cg_shape_of(int rank, const int64_t *dims)

@@ -35,23 +35,17 @@ bool cg_ctx_in_dimvals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int ma
     const cg_value *v = cg_ctx_in(c, i);
     if (!v)
         return false;
-    if (v->dimvals) {
-        if (v->n_dimvals > max)
-            return false;
-        memcpy(out, v->dimvals, (size_t)v->n_dimvals * sizeof *out);
-        *n = v->n_dimvals;
+    const cg_tensor *t = v->data; /* known contents are exact: prefer them */
+    if (t && cg_dtype_is_int(t->dtype) && t->rank <= 1 && t->numel <= max) {
+        for (int64_t k = 0; k < t->numel; k++)
+            out[k] = cg_dim_of_i64(c->g->pool, cg_tensor_get_i64(t, k));
+        *n = (int)t->numel;
         return true;
     }
-    const cg_tensor *t = v->data;
-    if (!t || !cg_dtype_is_int(t->dtype) || t->rank > 1 || t->numel > max)
+    if (!v->dimvals || v->n_dimvals > max)
         return false;
-    for (int64_t k = 0; k < t->numel; k++) {
-        int64_t x = cg_tensor_get_i64(t, k);
-        /* negative entries (e.g. Reshape's -1) are kept as plain numbers in v */
-        out[k].v = x;
-        out[k].sym = NULL;
-    }
-    *n = (int)t->numel;
+    memcpy(out, v->dimvals, (size_t)v->n_dimvals * sizeof *out);
+    *n = v->n_dimvals;
     return true;
 }
 

@@ -376,8 +376,31 @@ static cg_code fold(cg_infer_ctx *c, arith kind, const layout *lay, cg_dtype t)
 
 /* ---- shape arithmetic ---- */
 
+/* Integer arithmetic with a negative operand (cg_dim_of_i64 literals such as
+ * Reshape's -1); ONNX int Div truncates like C. Unknown on overflow or x/0. */
+static cg_dim literal_arith(cg_strpool *p, arith k, int64_t x, int64_t y)
+{
+    int64_t r = 0;
+    bool bad = false;
+    switch (k) {
+    case ARITH_ADD: bad = cg_add_overflows(x, y, &r); break;
+    case ARITH_SUB: bad = __builtin_sub_overflow(x, y, &r); break;
+    case ARITH_MUL: bad = cg_mul_overflows(x, y, &r); break;
+    default:
+        bad = y == 0 || (x == INT64_MIN && y == -1);
+        r = bad ? 0 : x / y;
+    }
+    return bad ? cg_dim_unknown() : cg_dim_of_i64(p, r);
+}
+
 static cg_dim dim_arith(cg_strpool *p, arith k, cg_dim a, cg_dim b)
 {
+    int64_t x = 0, y = 0;
+    bool a_num = cg_dim_to_i64(a, &x), b_num = cg_dim_to_i64(b, &y);
+    if (a_num && b_num && (x < 0 || y < 0))
+        return literal_arith(p, k, x, y);
+    if (x < 0 || y < 0) /* a negative literal with a symbol: no readable dim */
+        return cg_dim_unknown();
     switch (k) {
     case ARITH_ADD: return cg_dim_add(p, a, b);
     case ARITH_SUB: return cg_dim_sub(p, a, b);

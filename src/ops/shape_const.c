@@ -134,7 +134,7 @@ static cg_code target_shape(cg_infer_ctx *c, cg_shape *s)
     s->rank = n;
     for (int k = 0; k < n; k++) {
         int64_t v;
-        if (shape_dim_to_i64(d[k], &v) && v < 0)
+        if (cg_dim_to_i64(d[k], &v) && v < 0)
             return cg_ctx_fail(c, "shape element %d is %lld, dims must be >= 0", k, (long long)v);
         s->d[k] = d[k];
     }

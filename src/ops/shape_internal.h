@@ -12,15 +12,9 @@
 /* Longest int vector the family evaluates element by element (shape subgraphs). */
 #define SHAPE_MAX_VALS 64
 
-/* ---- values of int vectors (shape_util.c) ----
- * A cg_dim cannot hold a negative number (v < 0 means unknown), yet shape vectors
- * carry -1 (Reshape), negative Slice bounds and negative axes. Inside this family a
- * negative literal is kept as a symbol whose text is the number, e.g. "-1". */
-cg_dim shape_dim_of_i64(cg_graph *g, int64_t v);
-/* True when d is a known number or a negative literal; *v gets the number. */
-bool shape_dim_to_i64(cg_dim d, int64_t *v);
-/* Input i as a vector of dims: known contents first (negatives kept as literals),
- * then dimvals. False when unknown or longer than max. */
+/* ---- values of int vectors (shape_util.c); negatives as in cg_dim_of_i64 ---- */
+/* Input i as a vector of dims (cg_ctx_in_dimvals). False when unknown or longer
+ * than max. */
 bool shape_in_vals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max);
 /* Input i as plain integers; false when any element is not a known number. */
 bool shape_in_ints(const cg_infer_ctx *c, int i, int64_t *out, int *n, int max);

@@ -136,7 +136,7 @@ static cg_code reshape_dims(cg_infer_ctx *c, const cg_shape *in, const cg_dim *t
     for (int k = 0; k < n; k++) {
         int64_t v;
         out->d[k] = t[k];
-        if (!shape_dim_to_i64(t[k], &v))
+        if (!cg_dim_to_i64(t[k], &v))
             continue;
         if (v < -1 || (v == -1 && *minus_one >= 0))
             return cg_ctx_fail(c, "shape element %d is %lld: only one -1 and no other "
@@ -169,7 +169,7 @@ static cg_code reshape_target(cg_infer_ctx *c, cg_dim *t, int *n, bool *known)
         if (cnt > CG_MAX_RANK)
             return shape_check_rank(c, cnt);
         for (int k = 0; k < cnt; k++)
-            t[k] = shape_dim_of_i64(c->g, v[k]);
+            t[k] = cg_dim_of_i64(c->g->pool, v[k]);
         *n = cnt;
         return CG_OK;
     }
@@ -432,7 +432,7 @@ static cg_code expand_target(cg_infer_ctx *c, cg_shape *s, bool *known)
     s->rank = n;
     for (int k = 0; k < n; k++) {
         int64_t v;
-        if (shape_dim_to_i64(d[k], &v) && v < 0)
+        if (cg_dim_to_i64(d[k], &v) && v < 0)
             return cg_ctx_fail(c, "shape element %d is %lld, dims must be >= 0", k, (long long)v);
         s->d[k] = d[k];
     }

@@ -30,8 +30,8 @@ static cg_code slice_attrs(cg_infer_ctx *c, slice_params *p)
     p->n = ns;
     p->bounds_known = p->axes_known = true;
     for (int k = 0; k < ns; k++) {
-        p->starts[k] = shape_dim_of_i64(c->g, s[k]);
-        p->ends[k] = shape_dim_of_i64(c->g, e[k]);
+        p->starts[k] = cg_dim_of_i64(c->g->pool, s[k]);
+        p->ends[k] = cg_dim_of_i64(c->g->pool, e[k]);
         p->axes[k] = a ? a[k] : k;
         p->steps[k] = 1;
     }
@@ -130,7 +130,7 @@ static cg_code slice_axes(cg_infer_ctx *c, const slice_params *p, const cg_shape
             return cg_ctx_fail(c, "step on axis %d is 0", a);
         seen[a] = true;
         ax[a].step = p->steps[k];
-        if (!shape_dim_to_i64(p->starts[k], &s) || !shape_dim_to_i64(p->ends[k], &e))
+        if (!cg_dim_to_i64(p->starts[k], &s) || !cg_dim_to_i64(p->ends[k], &e))
             out->d[a] = cg_dim_unknown();
         else if (!cg_dim_is_known(in->d[a]))
             out->d[a] = slice_symbolic(in->d[a], s, e, p->steps[k]);

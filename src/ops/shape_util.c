@@ -7,47 +7,8 @@
 
 #include "ops/shape_internal.h"
 
-cg_dim shape_dim_of_i64(cg_graph *g, int64_t v)
-{
-    if (v >= 0)
-        return cg_dim_known(v);
-    const char *s = cg_strpool_printf(g->pool, "%" PRId64, v);
-    return s ? cg_dim_symbol(s) : cg_dim_unknown();
-}
-
-bool shape_dim_to_i64(cg_dim d, int64_t *v)
-{
-    if (cg_dim_is_known(d)) {
-        *v = d.v;
-        return true;
-    }
-    if (!d.sym || d.sym[0] != '-')
-        return false;
-    /* Only a negative literal written by shape_dim_of_i64 parses whole. */
-    char *end = NULL;
-    long long x = strtoll(d.sym, &end, 10);
-    if (end == d.sym || *end != '\0')
-        return false;
-    *v = (int64_t)x;
-    return true;
-}
-
-static bool data_as_vals(const cg_infer_ctx *c, const cg_tensor *t, cg_dim *out, int *n,
-                         int max)
-{
-    if (!cg_dtype_is_int(t->dtype) || t->numel > max)
-        return false;
-    for (int64_t k = 0; k < t->numel; k++)
-        out[k] = shape_dim_of_i64(c->g, cg_tensor_get_i64(t, k));
-    *n = (int)t->numel;
-    return true;
-}
-
 bool shape_in_vals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max)
 {
-    const cg_tensor *t = cg_ctx_in_data(c, i);
-    if (t)
-        return data_as_vals(c, t, out, n, max);
     return cg_ctx_in_dimvals(c, i, out, n, max);
 }
 
@@ -60,7 +21,7 @@ bool shape_in_ints(const cg_infer_ctx *c, int i, int64_t *out, int *n, int max)
     if (!shape_in_vals(c, i, d, &k, max))
         return false;
     for (int j = 0; j < k; j++)
-        if (!shape_dim_to_i64(d[j], &out[j]))
+        if (!cg_dim_to_i64(d[j], &out[j]))
             return false;
     *n = k;
     return true;
@@ -105,12 +66,12 @@ cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
     cg_shape s = cg_shape_of(scalar ? 0 : 1, &len);
     bool literal = cg_dtype_is_int(dt);
     for (int k = 0; k < n && literal; k++)
-        literal = shape_dim_to_i64(d[k], &v);
+        literal = cg_dim_to_i64(d[k], &v);
     cg_tensor *t = literal ? cg_tensor_new(dt, s.rank, &len, c->st) : NULL;
     if (literal && !t)
         return c->st ? c->st->code : CG_ERR_NOMEM;
     for (int k = 0; t && k < n; k++) {
-        shape_dim_to_i64(d[k], &v);
+        cg_dim_to_i64(d[k], &v);
         shape_tensor_set_i64(t, k, v);
     }
     /* Known contents are the one truth (cg_ctx_in_dimvals reads them too), so no

@@ -48,6 +48,23 @@ static void test_dim_expressions_read_naturally(void **state)
     cg_strpool_free(p);
 }
 
+static void test_negative_literals_round_trip(void **state)
+{
+    (void)state;
+    cg_strpool *p = cg_strpool_new();
+    int64_t v = 0;
+    cg_dim minus1 = cg_dim_of_i64(p, -1);
+    assert_true(cg_dim_is_symbolic(minus1)); /* not "unknown": Reshape needs its -1 */
+    assert_true(cg_dim_to_i64(minus1, &v));
+    assert_int_equal(v, -1);
+    assert_true(cg_dim_to_i64(cg_dim_of_i64(p, 7), &v));
+    assert_int_equal(v, 7);
+    assert_false(cg_dim_to_i64(cg_dim_symbol("N"), &v));
+    assert_false(cg_dim_to_i64(cg_dim_symbol("-N"), &v));
+    assert_false(cg_dim_to_i64(cg_dim_unknown(), &v));
+    cg_strpool_free(p);
+}
+
 static void test_shape_format_and_numel(void **state)
 {
     (void)state;
@@ -250,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dim_expressions_read_naturally),
+        cmocka_unit_test(test_negative_literals_round_trip),
         cmocka_unit_test(test_shape_format_and_numel),
         cmocka_unit_test(test_tensor_limits_and_conversions),
         cmocka_unit_test(test_toposort_orders_and_reports_file_order),
