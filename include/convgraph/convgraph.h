@@ -9,6 +9,7 @@
 #include "convgraph/infer.h"
 #include "convgraph/ops.h"
 #include "convgraph/padding.h"
+#include "convgraph/runtime.h"
 #include "convgraph/status.h"
 #include "convgraph/tensor.h"
 

@@ -20,11 +20,29 @@ typedef struct cg_infer_ctx {
  * ops, node->window. Returns CG_OK or fails through cg_ctx_fail. */
 typedef cg_code (*cg_infer_fn)(cg_infer_ctx *ctx);
 
+/* What a kernel sees: the node (attributes; node->window holds the geometry
+ * padding.c resolved for these very shapes), its input tensors and its output
+ * tensors, already allocated (zero-filled) with the inferred dtype and shape. */
+typedef struct cg_run_ctx {
+    const cg_graph *g;
+    const cg_node *node;
+    int64_t opset;
+    int n_in;
+    const cg_tensor *const *in; /* NULL entries for omitted optional inputs */
+    int n_out;
+    cg_tensor *const *out;      /* NULL entries for omitted optional outputs */
+    cg_status *st;
+} cg_run_ctx;
+
+/* A reference kernel: computes every present output from the inputs. */
+typedef cg_code (*cg_run_fn)(cg_run_ctx *ctx);
+
 typedef struct cg_op_def {
     const char *domain;  /* "" for ai.onnx */
     const char *op_type;
     int since_version;   /* the ONNX opset in which this version of the op appeared */
     cg_infer_fn infer;
+    cg_run_fn run;       /* NULL: shapes only, the op cannot be executed yet */
 } cg_op_def;
 
 /* The version of op_type that a model importing `opset` uses: the entry with the
@@ -61,5 +79,11 @@ cg_code cg_ctx_require_inputs(cg_infer_ctx *c, int min);
 cg_code cg_ctx_axis(cg_infer_ctx *c, int64_t axis, int rank, int *out);
 /* Numpy broadcasting of two shapes; fails naming both shapes when incompatible. */
 cg_code cg_ctx_broadcast(cg_infer_ctx *c, const cg_shape *a, const cg_shape *b, cg_shape *out);
+
+/* ---- helpers for kernels ---- */
+const cg_tensor *cg_run_in(const cg_run_ctx *c, int i); /* NULL when omitted */
+cg_tensor *cg_run_out(const cg_run_ctx *c, int i);      /* NULL when omitted */
+/* Fails with "SOURCE: node LABEL (OP): <message>". */
+cg_code cg_run_fail(cg_run_ctx *c, cg_code code, const char *fmt, ...) CG_PRINTF(3, 4);
 
 #endif

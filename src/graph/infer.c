@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "convgraph/ops.h"
+#include "convgraph/runtime.h"
 
 cg_code cg_pin_parse(const char *arg, cg_pin *out, cg_status *st)
 {
@@ -138,7 +139,12 @@ cg_code cg_graph_infer_shapes(cg_graph *g, const cg_infer_options *opt, cg_statu
     return first;
 }
 
-int cg_graph_unsupported_ops(const cg_graph *g, char *buf, size_t len)
+static bool has_shape_function(const cg_op_def *def) { return def != NULL; }
+static bool has_kernel(const cg_op_def *def) { return def && def->run; }
+
+/* Lists op types whose registry entry fails `usable`, with counts, in order of
+ * first appearance. */
+static int list_ops_lacking(const cg_graph *g, bool (*usable)(const cg_op_def *), char *buf, size_t len)
 {
     int distinct = 0;
     size_t used = 0;
@@ -146,7 +152,7 @@ int cg_graph_unsupported_ops(const cg_graph *g, char *buf, size_t len)
         buf[0] = '\0';
     for (int i = 0; i < g->n_nodes; i++) {
         const cg_node *n = &g->nodes[i];
-        if (cg_op_find(n->domain, n->op_type, cg_graph_opset(g, n->domain)))
+        if (usable(cg_op_find(n->domain, n->op_type, cg_graph_opset(g, n->domain))))
             continue;
         bool seen = false;
         int count = 0;
@@ -159,11 +165,21 @@ int cg_graph_unsupported_ops(const cg_graph *g, char *buf, size_t len)
         if (seen)
             continue;
         distinct++;
-        int w = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, "%s%s%s%s:%d", distinct > 1 ? ", " : "",
-                         n->domain, n->domain[0] ? "." : "", n->op_type, count);
+        int w = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, "%s%s%s%s:%d",
+                         distinct > 1 ? ", " : "", n->domain, n->domain[0] ? "." : "", n->op_type, count);
         used += w > 0 ? (size_t)w : 0;
     }
     return distinct;
+}
+
+int cg_graph_unsupported_ops(const cg_graph *g, char *buf, size_t len)
+{
+    return list_ops_lacking(g, has_shape_function, buf, len);
+}
+
+int cg_graph_unrunnable_ops(const cg_graph *g, char *buf, size_t len)
+{
+    return list_ops_lacking(g, has_kernel, buf, len);
 }
 
 int64_t cg_graph_total_macs(const cg_graph *g)

@@ -1,0 +1,25 @@
+/* Helpers every kernel uses. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "convgraph/ops.h"
+
+const cg_tensor *cg_run_in(const cg_run_ctx *c, int i)
+{
+    return i >= 0 && i < c->n_in ? c->in[i] : NULL;
+}
+
+cg_tensor *cg_run_out(const cg_run_ctx *c, int i)
+{
+    return i >= 0 && i < c->n_out ? c->out[i] : NULL;
+}
+
+cg_code cg_run_fail(cg_run_ctx *c, cg_code code, const char *fmt, ...)
+{
+    char what[CG_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cg_fail_node(c->st, code, c->g, c->node, "%s", what);
+}
