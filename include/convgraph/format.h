@@ -28,6 +28,15 @@ cg_tensor *cg_npy_read(const char *path, cg_status *st);
 /* Any model: .yaml/.yml -> YAML spec, otherwise ONNX. */
 cg_graph *cg_model_load(const char *path, cg_status *st);
 
+/* ---- writers: each writes PATH.tmp and renames it, so an error never leaves a
+ * partial file behind ---- */
+/* NumPy .npy, format version 1.0, little-endian, C order. */
+cg_code cg_npy_write(const char *path, const cg_tensor *t, cg_status *st);
+/* One ONNX TensorProto with raw_data (what the backend tests' .pb files hold). */
+cg_code cg_onnx_write_tensor(const char *path, const cg_tensor *t, const char *name, cg_status *st);
+/* Writes len bytes of buf to path through a temporary file and rename(2). */
+cg_code cg_write_file_atomic(const char *path, const void *buf, size_t len, cg_status *st);
+
 /* Whole file into memory (malloc'd); refuses files above max_bytes. */
 void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *st);
 

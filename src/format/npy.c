@@ -346,3 +346,53 @@ cg_tensor *cg_npy_read(const char *path, cg_status *st)
     fclose(f);
     return t;
 }
+
+/* Header dict padded with spaces so data starts at a multiple of 64 bytes, as
+ * numpy's own writer aligns it (format.py ARRAY_ALIGN). */
+static int npy_format_header(char *out, size_t cap, const char *descr, const cg_tensor *t)
+{
+    char shape[CG_MAX_RANK * 24 + 8];
+    size_t used = 0;
+    shape[0] = '\0';
+    for (int i = 0; i < t->rank; i++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%lld,%s", (long long)t->dims[i],
+                                 i + 1 < t->rank ? " " : "");
+    if (t->rank > 1) /* "(2, 3)" not "(2, 3,)"; a 1-tuple keeps its comma: "(5,)" */
+        shape[used - 1] = '\0';
+    int n = snprintf(out, cap, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape);
+    if (n < 0 || (size_t)n + 1 >= cap)
+        return -1;
+    size_t total = NPY_MAGIC_LEN + 4 + (size_t)n + 1;
+    size_t padded = (total + 63) / 64 * 64;
+    memset(out + n, ' ', padded - total);
+    out[padded - NPY_MAGIC_LEN - 4 - 1] = '\n';
+    return (int)(padded - NPY_MAGIC_LEN - 4);
+}
+
+cg_code cg_npy_write(const char *path, const cg_tensor *t, cg_status *st)
+{
+    const char *descr = NULL;
+    for (size_t i = 0; i < sizeof k_npy_dtypes / sizeof k_npy_dtypes[0]; i++)
+        if (k_npy_dtypes[i].dtype == t->dtype)
+            descr = k_npy_dtypes[i].descr;
+    if (!descr || !host_is_little_endian())
+        return cg_fail(st, CG_ERR_UNSUPPORTED, "%s: cannot write %s tensors as .npy", path,
+                       cg_dtype_name(t->dtype));
+    char header[512];
+    int hlen = npy_format_header(header, sizeof header, descr, t);
+    size_t len = NPY_MAGIC_LEN + 4 + (size_t)hlen + t->nbytes;
+    unsigned char *buf = hlen > 0 ? malloc(len) : NULL;
+    if (!buf)
+        return cg_fail(st, CG_ERR_NOMEM, "%s: cannot format a .npy header", path);
+    memcpy(buf, NPY_MAGIC, NPY_MAGIC_LEN);
+    buf[6] = 1; /* version 1.0: u16 header length */
+    buf[7] = 0;
+    buf[8] = (unsigned char)(hlen & 0xff);
+    buf[9] = (unsigned char)(hlen >> 8);
+    memcpy(buf + 10, header, (size_t)hlen);
+    if (t->nbytes)
+        memcpy(buf + 10 + hlen, t->data, t->nbytes);
+    cg_code rc = cg_write_file_atomic(path, buf, len, st);
+    free(buf);
+    return rc;
+}
