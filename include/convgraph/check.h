@@ -5,10 +5,6 @@
 #include "convgraph/graph.h"
 #include "convgraph/infer.h"
 
-/* Checks that each pin names a graph input and, where the file declares the
- * input's rank, matches it. Fails with "SOURCE: --input-shape NAME: ...". */
-cg_code cg_pins_validate(const cg_graph *g, const cg_pin *pins, int n_pins, cg_status *st);
-
 /* Runs every check on g and appends one line per problem to `problems`:
  * nodes out of topological order in the file, duplicate node names, graph outputs
  * nothing produces, shape-function problems (dtypes, channels, attributes; shape

@@ -2,6 +2,8 @@
 #ifndef CONVGRAPH_H
 #define CONVGRAPH_H
 
+#include "convgraph/check.h"
+#include "convgraph/conform.h"
 #include "convgraph/dim.h"
 #include "convgraph/dtype.h"
 #include "convgraph/format.h"

@@ -14,6 +14,12 @@ typedef struct cg_pin {
 /* Parses "NAME:D1,D2,..." (NAME may itself contain ':'; the last ':' splits). */
 cg_code cg_pin_parse(const char *arg, cg_pin *out, cg_status *st);
 
+/* Checks that each pin names a graph input and agrees with the rank and known
+ * dims the file declares for it (cg_graph_infer_shapes applies the same rules;
+ * callers check up front to tell a bad --input-shape from a problem in the
+ * model). Fails with "SOURCE: --input-shape NAME: ...". */
+cg_code cg_pins_validate(const cg_graph *g, const cg_pin *pins, int n_pins, cg_status *st);
+
 /* Problems collected when inference should go on past the first one (`check`). */
 typedef struct cg_diag_list {
     int n, cap;

@@ -55,26 +55,41 @@ void cg_diag_free(cg_diag_list *d)
     memset(d, 0, sizeof *d);
 }
 
-static cg_code apply_pin(cg_graph *g, const cg_pin *pin, cg_status *st)
+static int find_graph_input(const cg_graph *g, const char *name)
 {
-    int v = cg_graph_find(g, pin->name);
-    if (v < 0 || !g->values[v].is_input)
-        return cg_fail(st, CG_ERR_INVALID, "%s: --input-shape names '%s', which is not a graph input",
-                       g->source, pin->name);
-    cg_value *val = &g->values[v];
-    if (val->shape.rank >= 0 && val->shape.rank != pin->rank) {
-        char have[256];
-        cg_shape_format(&val->shape, have, sizeof have);
-        return cg_fail(st, CG_ERR_INVALID, "%s: --input-shape gives '%s' %d dims but the model declares %s",
-                       g->source, pin->name, pin->rank, have);
+    for (int i = 0; i < g->n_inputs; i++)
+        if (strcmp(g->values[g->inputs[i]].name, name) == 0)
+            return g->inputs[i];
+    return -1;
+}
+
+/* First axis where the file fixes a dim the pin contradicts; -1 if none. */
+static int pin_conflict_axis(const cg_shape *declared, const cg_pin *pin)
+{
+    for (int i = 0; i < declared->rank && i < pin->rank; i++)
+        if (cg_dim_is_known(declared->d[i]) && declared->d[i].v != pin->dims[i])
+            return i;
+    return -1;
+}
+
+cg_code cg_pins_validate(const cg_graph *g, const cg_pin *pins, int n_pins, cg_status *st)
+{
+    for (int i = 0; i < n_pins; i++) {
+        int v = find_graph_input(g, pins[i].name);
+        if (v < 0)
+            return cg_fail(st, CG_ERR_INVALID, "%s: --input-shape %s: the graph has no input of that name",
+                           g->source, pins[i].name);
+        const cg_shape *declared = &g->values[v].shape;
+        if (declared->rank >= 0 && declared->rank != pins[i].rank)
+            return cg_fail(st, CG_ERR_INVALID, "%s: --input-shape %s: gives %d dims but the input has rank %d",
+                           g->source, pins[i].name, pins[i].rank, declared->rank);
+        int axis = pin_conflict_axis(declared, &pins[i]);
+        if (axis >= 0)
+            return cg_fail(st, CG_ERR_INVALID,
+                           "%s: --input-shape %s: gives dim %d = %lld but the model fixes it at %lld",
+                           g->source, pins[i].name, axis, (long long)pins[i].dims[axis],
+                           (long long)declared->d[axis].v);
     }
-    for (int i = 0; i < val->shape.rank; i++) {
-        cg_dim d = val->shape.d[i];
-        if (cg_dim_is_known(d) && d.v != pin->dims[i])
-            return cg_fail(st, CG_ERR_INVALID, "%s: --input-shape gives '%s' dim %d = %lld but the model fixes it at %lld",
-                           g->source, pin->name, i, (long long)pin->dims[i], (long long)d.v);
-    }
-    val->shape = cg_shape_of(pin->rank, pin->dims);
     return CG_OK;
 }
 
@@ -114,17 +129,19 @@ cg_code cg_graph_infer_shapes(cg_graph *g, const cg_infer_options *opt, cg_statu
     static const cg_infer_options none = {0};
     if (!opt)
         opt = &none;
+    cg_code rc = cg_pins_validate(g, opt->pins, opt->n_pins, st);
+    if (rc != CG_OK)
+        return rc;
     for (int i = 0; i < opt->n_pins; i++) {
-        cg_code rc = apply_pin(g, &opt->pins[i], st);
-        if (rc != CG_OK)
-            return rc;
+        cg_value *v = &g->values[find_graph_input(g, opt->pins[i].name)];
+        v->shape = cg_shape_of(opt->pins[i].rank, opt->pins[i].dims);
     }
     cg_code first = CG_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = &g->nodes[i];
         cg_status node_st = {0};
         reset_outputs(g, n);
-        cg_code rc = infer_node(g, n, &node_st);
+        rc = infer_node(g, n, &node_st);
         if (rc == CG_OK || (rc == CG_ERR_UNSUPPORTED && !n->def))
             continue;
         reset_outputs(g, n);

@@ -1,0 +1,175 @@
+/* Argument parsing, model loading and number formatting shared by subcommands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "convgraph/check.h"
+
+static bool usage_error(const cli_command *cmd, const char *fmt, ...) CG_PRINTF(2, 3);
+
+static bool usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "convgraph %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    cmd->print_help(stderr);
+    return false;
+}
+
+static bool pinned_already(const cli_args *a, const char *name)
+{
+    for (int i = 0; i < a->n_pins; i++)
+        if (strcmp(a->pins[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static bool add_pin(const cli_command *cmd, cli_args *a, const char *value)
+{
+    cg_status st = {0};
+    cg_pin pin;
+    if (a->n_pins == CLI_MAX_PINS)
+        return usage_error(cmd, "at most %d --input-shape options", CLI_MAX_PINS);
+    if (cg_pin_parse(value, &pin, &st) != CG_OK)
+        return usage_error(cmd, "%s", st.msg);
+    if (pinned_already(a, pin.name))
+        return usage_error(cmd, "--input-shape %s given twice", pin.name);
+    a->pins[a->n_pins++] = pin;
+    return true;
+}
+
+/* "--input-shape V" or "--input-shape=V": returns the value, advancing *i past a
+ * separate value; NULL when arg is not this option. */
+static const char *option_value(const char *arg, const char *option, int argc, char **argv,
+                                int *i, bool *missing)
+{
+    size_t len = strlen(option);
+    *missing = false;
+    if (strncmp(arg, option, len) != 0)
+        return NULL;
+    if (arg[len] == '=')
+        return arg + len + 1;
+    if (arg[len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool parse_option(const cli_command *cmd, int argc, char **argv, int *i, cli_args *out)
+{
+    const char *arg = argv[*i];
+    bool missing;
+    const char *pin = option_value(arg, "--input-shape", argc, argv, i, &missing);
+    if (pin)
+        return add_pin(cmd, out, pin);
+    if (missing)
+        return usage_error(cmd, "--input-shape needs a value NAME:D1,D2,...");
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        out->help = true;
+        return true;
+    }
+    if (cmd->takes_json && strcmp(arg, "--json") == 0) {
+        out->json = true;
+        return true;
+    }
+    return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out)
+{
+    bool options_done = false;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = true;
+        } else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+            if (!parse_option(cmd, argc, argv, &i, out))
+                return false;
+        } else if (out->model) {
+            return usage_error(cmd, "one MODEL only ('%s' and '%s' given)", out->model, arg);
+        } else {
+            out->model = arg;
+        }
+    }
+    if (!out->model && !out->help)
+        return usage_error(cmd, "missing MODEL");
+    return true;
+}
+
+cg_graph *cli_load_model(const cli_args *a)
+{
+    cg_status st = {0};
+    cg_graph *g = cg_model_load(a->model, &st);
+    if (!g) {
+        fprintf(stderr, "%s\n", st.msg);
+        return NULL;
+    }
+    if (cg_pins_validate(g, a->pins, a->n_pins, &st) != CG_OK) {
+        fprintf(stderr, "%s\n", st.msg);
+        cg_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void cli_human_count(int64_t n, char *buf, size_t len)
+{
+    static const char units[] = "KMGTPE";
+    double v = (double)n;
+    int unit = -1;
+    if (n < 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    /* 999.5 and above would round to "1e+03" with three significant digits. */
+    while (v >= 999.5 && unit < (int)sizeof units - 2) {
+        v /= 1000.0;
+        unit++;
+    }
+    if (unit < 0)
+        snprintf(buf, len, "%lld", (long long)n);
+    else
+        snprintf(buf, len, "%.3g %c", v, units[unit]);
+}
+
+void cli_grouped_count(int64_t n, char *buf, size_t len)
+{
+    char digits[32];
+    size_t out = 0;
+    if (n < 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    int nd = snprintf(digits, sizeof digits, "%lld", (long long)n);
+    for (int i = 0; i < nd && out + 2 < len; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            buf[out++] = ',';
+        buf[out++] = digits[i];
+    }
+    buf[out] = '\0';
+}
+
+const char *cli_dtype_text(cg_dtype t)
+{
+    return t == CG_UNDEFINED ? "undefined" : cg_dtype_name(t);
+}
+
+void cli_type_text(cg_dtype t, const cg_shape *s, char *buf, size_t len)
+{
+    char dims[256];
+    const char *dtype = t == CG_UNDEFINED ? "?" : cg_dtype_name(t);
+    if (s->rank < 0) {
+        snprintf(buf, len, "%s%s", dtype, t == CG_UNDEFINED ? "" : " ?");
+        return;
+    }
+    cg_shape_format(s, dims, sizeof dims);
+    snprintf(buf, len, "%s%s", dtype, dims);
+}
