@@ -10,6 +10,11 @@ cg_code cg_fail(cg_status *st, cg_code code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(st->msg, sizeof st->msg, fmt, ap);
         va_end(ap);
+        /* Messages quote names from files; a newline or terminal escape in a
+         * name must not break the one-line rule. */
+        for (char *p = st->msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         st->code = code;
     }
     return code;

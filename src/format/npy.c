@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
@@ -330,8 +332,12 @@ static cg_tensor *npy_read_data(FILE *f, const char *path, const npy_header *h, 
 
 cg_tensor *cg_npy_read(const char *path, cg_status *st)
 {
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO given as the file must not hang the open */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         cg_fail(st, CG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }

@@ -244,6 +244,15 @@ static void test_unsupported_ops_are_listed_with_counts(void **state)
     cg_graph_free(g);
 }
 
+static void test_messages_stay_one_line(void **state)
+{
+    (void)state;
+    cg_status st = {0};
+    /* a name read from a file may hold a newline or an escape */
+    cg_fail(&st, CG_ERR_INVALID, "m.yaml: node '%s' (Relu): bad", "r\nq\x1b[2J");
+    assert_string_equal(st.msg, "m.yaml: node 'r?q?[2J' (Relu): bad");
+}
+
 static void test_attribute_lookup_defaults(void **state)
 {
     (void)state;
@@ -274,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_toposort_errors_name_the_node),
         cmocka_unit_test(test_pins_parse_and_apply),
         cmocka_unit_test(test_unsupported_ops_are_listed_with_counts),
+        cmocka_unit_test(test_messages_stay_one_line),
         cmocka_unit_test(test_attribute_lookup_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

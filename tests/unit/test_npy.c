@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -330,6 +331,13 @@ static void test_missing_file(void **state)
     assert_string_equal(st.msg, "/nonexistent/dir/x.npy: cannot open: No such file or directory");
     assert_null(cg_npy_read(g_dir, &st)); /* a folder */
     assert_int_equal(st.code, CG_ERR_IO);
+    /* a FIFO with no writer: refused at once, never a hang in open */
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/pipe.npy", g_dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_null(cg_npy_read(fifo, &st));
+    assert_non_null(strstr(st.msg, "not a regular file"));
+    remove(fifo);
 }
 
 /* Every prefix of numpy's file, and each byte replaced, reads or fails with one
