@@ -182,68 +182,137 @@ cg_code shape_infer_shape(cg_infer_ctx *c)
     return shape_set_out_vals(c, 0, CG_INT64, false, in->shape.d + start, (int)(end - start));
 }
 
+/* ---- kernels ---- */
+
+/* Dropout at inference: "the output Y will be equal to the input data" and the
+ * mask is all ones. From Dropout-12, training_mode=true with a ratio above 0 is a
+ * random op no reference can reproduce. */
+cg_code shape_run_dropout(cg_run_ctx *c)
+{
+    const cg_tensor *ratio = c->opset >= 12 ? cg_run_in(c, 1) : NULL;
+    const cg_tensor *train = c->opset >= 12 ? cg_run_in(c, 2) : NULL;
+    double r = ratio && ratio->numel > 0 ? shape_tensor_get_f64(ratio, 0) : 0.5;
+    if (train && train->numel > 0 && shape_tensor_get_i64(train, 0) != 0 && r != 0)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "training-mode dropout (ratio %g) is random", r);
+    cg_code rc = shape_run_copy(c);
+    cg_tensor *mask = cg_run_out(c, 1);
+    for (int64_t k = 0; rc == CG_OK && mask && k < mask->numel; k++)
+        shape_tensor_set_i64(mask, k, 1);
+    return rc;
+}
+
+/* Integer/bool to integer/bool goes through int64 (wrapping like a C cast); any
+ * float side goes through double. Float to integer for NaN, inf or out-of-range
+ * values is undefined in the ONNX Cast spec: shape_tensor_set_f64 clamps (NaN to 0)
+ * so it never crashes. Float to bool is v != 0 (NaN is true, as numpy). */
+cg_code shape_run_cast(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    if (!in || !out || out->numel != in->numel)
+        return cg_run_fail(c, CG_ERR_INVALID, "output does not match the input's shape");
+    bool bad = cg_dtype_size(in->dtype) == 0 || cg_dtype_size(out->dtype) == 0 ||
+               in->dtype == CG_COMPLEX64 || in->dtype == CG_COMPLEX128;
+    if (bad)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "casting %s to %s is not supported",
+                           cg_dtype_name(in->dtype), cg_dtype_name(out->dtype));
+    bool ints = !cg_dtype_is_float(in->dtype) && !cg_dtype_is_float(out->dtype);
+    for (int64_t k = 0; k < in->numel; k++) {
+        if (ints)
+            shape_tensor_set_i64(out, k, shape_tensor_get_i64(in, k));
+        else
+            shape_tensor_set_f64(out, k, shape_tensor_get_f64(in, k));
+    }
+    return CG_OK;
+}
+
+/* Shape: the input's dims as int64, sliced by start/end from Shape-15 (clamped to
+ * [0, r] as in shape_infer_shape). */
+cg_code shape_run_shape(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    if (!in || !out || out->dtype != CG_INT64)
+        return cg_run_fail(c, CG_ERR_INVALID, "needs an input and an int64 output");
+    int64_t r = in->rank, start = 0, end = r;
+    if (c->opset >= 15) {
+        start = cg_attr_int(c->node, "start", 0);
+        end = cg_attr_int(c->node, "end", r);
+    }
+    start = start < 0 ? start + r : start;
+    end = end < 0 ? end + r : end;
+    start = start < 0 ? 0 : start > r ? r : start;
+    end = end < start ? start : end > r ? r : end;
+    if (out->numel != end - start)
+        return cg_run_fail(c, CG_ERR_INVALID, "output has %lld elements, expected %lld",
+                           (long long)out->numel, (long long)(end - start));
+    for (int64_t k = start; k < end; k++)
+        ((int64_t *)out->data)[k - start] = in->dims[k];
+    return CG_OK;
+}
+
 /* One entry per ONNX since-version up to opset 17 (onnx 1.12 operator history); one
  * function per op reads ctx->opset where attributes moved to inputs. */
 const cg_op_def cg_ops_shape[] = {
-    {"", "Cast", 1, shape_infer_cast},
-    {"", "Cast", 6, shape_infer_cast},
-    {"", "Cast", 9, shape_infer_cast},
-    {"", "Cast", 13, shape_infer_cast},
-    {"", "Concat", 1, shape_infer_concat},
-    {"", "Concat", 4, shape_infer_concat},
-    {"", "Concat", 11, shape_infer_concat},
-    {"", "Concat", 13, shape_infer_concat},
-    {"", "Constant", 1, shape_infer_constant},
-    {"", "Constant", 9, shape_infer_constant},
-    {"", "Constant", 11, shape_infer_constant},
-    {"", "Constant", 12, shape_infer_constant},
-    {"", "Constant", 13, shape_infer_constant},
-    {"", "ConstantOfShape", 9, shape_infer_constant_of_shape},
-    {"", "Dropout", 1, shape_infer_dropout},
-    {"", "Dropout", 6, shape_infer_dropout},
-    {"", "Dropout", 7, shape_infer_dropout},
-    {"", "Dropout", 10, shape_infer_dropout},
-    {"", "Dropout", 12, shape_infer_dropout},
-    {"", "Dropout", 13, shape_infer_dropout},
-    {"", "Expand", 8, shape_infer_expand},
-    {"", "Expand", 13, shape_infer_expand},
-    {"", "Flatten", 1, shape_infer_flatten},
-    {"", "Flatten", 9, shape_infer_flatten},
-    {"", "Flatten", 11, shape_infer_flatten},
-    {"", "Flatten", 13, shape_infer_flatten},
-    {"", "Gather", 1, shape_infer_gather},
-    {"", "Gather", 11, shape_infer_gather},
-    {"", "Gather", 13, shape_infer_gather},
-    {"", "Identity", 1, shape_infer_identity},
-    {"", "Identity", 13, shape_infer_identity},
-    {"", "Identity", 14, shape_infer_identity},
-    {"", "Identity", 16, shape_infer_identity},
-    {"", "Pad", 1, shape_infer_pad},
-    {"", "Pad", 2, shape_infer_pad},
-    {"", "Pad", 11, shape_infer_pad},
-    {"", "Pad", 13, shape_infer_pad},
-    {"", "Reshape", 1, shape_infer_reshape},
-    {"", "Reshape", 5, shape_infer_reshape},
-    {"", "Reshape", 13, shape_infer_reshape},
-    {"", "Reshape", 14, shape_infer_reshape},
-    {"", "Shape", 1, shape_infer_shape},
-    {"", "Shape", 13, shape_infer_shape},
-    {"", "Shape", 15, shape_infer_shape},
-    {"", "Slice", 1, shape_infer_slice},
-    {"", "Slice", 10, shape_infer_slice},
-    {"", "Slice", 11, shape_infer_slice},
-    {"", "Slice", 13, shape_infer_slice},
-    {"", "Split", 1, shape_infer_split},
-    {"", "Split", 2, shape_infer_split},
-    {"", "Split", 11, shape_infer_split},
-    {"", "Split", 13, shape_infer_split},
-    {"", "Squeeze", 1, shape_infer_squeeze},
-    {"", "Squeeze", 11, shape_infer_squeeze},
-    {"", "Squeeze", 13, shape_infer_squeeze},
-    {"", "Transpose", 1, shape_infer_transpose},
-    {"", "Transpose", 13, shape_infer_transpose},
-    {"", "Unsqueeze", 1, shape_infer_unsqueeze},
-    {"", "Unsqueeze", 11, shape_infer_unsqueeze},
-    {"", "Unsqueeze", 13, shape_infer_unsqueeze},
-    {NULL, NULL, 0, NULL},
+    {"", "Cast", 1, shape_infer_cast, shape_run_cast},
+    {"", "Cast", 6, shape_infer_cast, shape_run_cast},
+    {"", "Cast", 9, shape_infer_cast, shape_run_cast},
+    {"", "Cast", 13, shape_infer_cast, shape_run_cast},
+    {"", "Concat", 1, shape_infer_concat, shape_run_concat},
+    {"", "Concat", 4, shape_infer_concat, shape_run_concat},
+    {"", "Concat", 11, shape_infer_concat, shape_run_concat},
+    {"", "Concat", 13, shape_infer_concat, shape_run_concat},
+    {"", "Constant", 1, shape_infer_constant, shape_run_constant},
+    {"", "Constant", 9, shape_infer_constant, shape_run_constant},
+    {"", "Constant", 11, shape_infer_constant, shape_run_constant},
+    {"", "Constant", 12, shape_infer_constant, shape_run_constant},
+    {"", "Constant", 13, shape_infer_constant, shape_run_constant},
+    {"", "ConstantOfShape", 9, shape_infer_constant_of_shape, shape_run_constant_of_shape},
+    {"", "Dropout", 1, shape_infer_dropout, shape_run_dropout},
+    {"", "Dropout", 6, shape_infer_dropout, shape_run_dropout},
+    {"", "Dropout", 7, shape_infer_dropout, shape_run_dropout},
+    {"", "Dropout", 10, shape_infer_dropout, shape_run_dropout},
+    {"", "Dropout", 12, shape_infer_dropout, shape_run_dropout},
+    {"", "Dropout", 13, shape_infer_dropout, shape_run_dropout},
+    {"", "Expand", 8, shape_infer_expand, shape_run_expand},
+    {"", "Expand", 13, shape_infer_expand, shape_run_expand},
+    {"", "Flatten", 1, shape_infer_flatten, shape_run_copy},
+    {"", "Flatten", 9, shape_infer_flatten, shape_run_copy},
+    {"", "Flatten", 11, shape_infer_flatten, shape_run_copy},
+    {"", "Flatten", 13, shape_infer_flatten, shape_run_copy},
+    {"", "Gather", 1, shape_infer_gather, shape_run_gather},
+    {"", "Gather", 11, shape_infer_gather, shape_run_gather},
+    {"", "Gather", 13, shape_infer_gather, shape_run_gather},
+    {"", "Identity", 1, shape_infer_identity, shape_run_copy},
+    {"", "Identity", 13, shape_infer_identity, shape_run_copy},
+    {"", "Identity", 14, shape_infer_identity, shape_run_copy},
+    {"", "Identity", 16, shape_infer_identity, shape_run_copy},
+    {"", "Pad", 1, shape_infer_pad, shape_run_pad},
+    {"", "Pad", 2, shape_infer_pad, shape_run_pad},
+    {"", "Pad", 11, shape_infer_pad, shape_run_pad},
+    {"", "Pad", 13, shape_infer_pad, shape_run_pad},
+    {"", "Reshape", 1, shape_infer_reshape, shape_run_copy},
+    {"", "Reshape", 5, shape_infer_reshape, shape_run_copy},
+    {"", "Reshape", 13, shape_infer_reshape, shape_run_copy},
+    {"", "Reshape", 14, shape_infer_reshape, shape_run_copy},
+    {"", "Shape", 1, shape_infer_shape, shape_run_shape},
+    {"", "Shape", 13, shape_infer_shape, shape_run_shape},
+    {"", "Shape", 15, shape_infer_shape, shape_run_shape},
+    {"", "Slice", 1, shape_infer_slice, shape_run_slice},
+    {"", "Slice", 10, shape_infer_slice, shape_run_slice},
+    {"", "Slice", 11, shape_infer_slice, shape_run_slice},
+    {"", "Slice", 13, shape_infer_slice, shape_run_slice},
+    {"", "Split", 1, shape_infer_split, shape_run_split},
+    {"", "Split", 2, shape_infer_split, shape_run_split},
+    {"", "Split", 11, shape_infer_split, shape_run_split},
+    {"", "Split", 13, shape_infer_split, shape_run_split},
+    {"", "Squeeze", 1, shape_infer_squeeze, shape_run_copy},
+    {"", "Squeeze", 11, shape_infer_squeeze, shape_run_copy},
+    {"", "Squeeze", 13, shape_infer_squeeze, shape_run_copy},
+    {"", "Transpose", 1, shape_infer_transpose, shape_run_transpose},
+    {"", "Transpose", 13, shape_infer_transpose, shape_run_transpose},
+    {"", "Unsqueeze", 1, shape_infer_unsqueeze, shape_run_copy},
+    {"", "Unsqueeze", 11, shape_infer_unsqueeze, shape_run_copy},
+    {"", "Unsqueeze", 13, shape_infer_unsqueeze, shape_run_copy},
+    {NULL, NULL, 0, NULL, NULL},
 };

@@ -1,4 +1,5 @@
 /* Ops that join, cut or grow along axes: Concat, Split, Pad. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/shape_internal.h"
@@ -334,4 +335,207 @@ cg_code shape_infer_pad(cg_infer_ctx *c)
     if (rc == CG_OK)
         cg_ctx_set_out(c, 0, in->dtype, &out);
     return rc;
+}
+
+/* ---- kernels ---- */
+
+/* Concat: input i lands in the output at the running offset along axis. */
+cg_code shape_run_concat(cg_run_ctx *c)
+{
+    cg_tensor *out = cg_run_out(c, 0);
+    const cg_tensor *first = cg_run_in(c, 0);
+    cg_code rc = shape_run_check(c, first, out, out ? out->numel : 0);
+    if (rc != CG_OK)
+        return rc;
+    int r = out->rank;
+    int64_t axis = cg_attr_int(c->node, "axis", 1), dst[CG_MAX_RANK], src[CG_MAX_RANK], at = 0;
+    axis = axis < 0 ? axis + r : axis;
+    if (axis < 0 || axis >= r)
+        return cg_run_fail(c, CG_ERR_INVALID, "axis is out of range for rank %d", r);
+    shape_strides(out->dims, r, dst);
+    for (int i = 0; i < c->n_in; i++) {
+        const cg_tensor *in = cg_run_in(c, i);
+        bool fits = in && in->dtype == out->dtype && in->rank == r &&
+                    in->dims[axis] <= out->dims[axis] - at;
+        for (int a = 0; fits && a < r; a++)
+            fits = a == axis || in->dims[a] == out->dims[a];
+        if (!fits)
+            return cg_run_fail(c, CG_ERR_INVALID, "input %d does not fit the output", i);
+        shape_strides(in->dims, r, src);
+        shape_copy_block(out->data, at * dst[axis], dst, in->data, 0, src, in->dims, r,
+                         cg_dtype_size(out->dtype));
+        at += in->dims[axis];
+    }
+    if (at != out->dims[axis])
+        return cg_run_fail(c, CG_ERR_INVALID, "inputs fill %lld of %lld along axis %lld",
+                           (long long)at, (long long)out->dims[axis], (long long)axis);
+    return CG_OK;
+}
+
+/* Each output's length along axis: the `split` list (attribute before 13, input
+ * from 13; Split-1 also took it as input 1), else "equal sized parts". */
+static cg_code split_run_sizes(cg_run_ctx *c, int64_t dim, int64_t *sz)
+{
+    int n = 0, nout = c->n_out;
+    const int64_t *v = c->opset < 13 ? cg_attr_ints(c->node, "split", &n) : NULL;
+    if (v && n == nout) {
+        memcpy(sz, v, (size_t)n * sizeof *sz);
+        return CG_OK;
+    }
+    if (!v && (c->opset < 2 || c->opset >= 13) && cg_run_in(c, 1)) {
+        cg_code rc = shape_run_ints(c, 1, sz, &n, SHAPE_MAX_VALS);
+        if (rc != CG_OK || n == nout)
+            return rc;
+    } else if (!v && nout > 0 && dim % nout == 0) {
+        for (int i = 0; i < nout; i++)
+            sz[i] = dim / nout;
+        return CG_OK;
+    }
+    return cg_run_fail(c, CG_ERR_INVALID, "cannot split %lld into %d outputs", (long long)dim, nout);
+}
+
+/* Split: output i is the input's slab [offset_i, offset_i + size_i) along axis. */
+cg_code shape_run_split(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    int64_t sz[SHAPE_MAX_VALS], src[CG_MAX_RANK], dst[CG_MAX_RANK], at = 0;
+    if (!in || in->rank < 1 || c->n_out < 1 || c->n_out > SHAPE_MAX_VALS)
+        return cg_run_fail(c, CG_ERR_INVALID, "needs an input of rank >= 1 and 1 to %d outputs",
+                           SHAPE_MAX_VALS);
+    int64_t axis = cg_attr_int(c->node, "axis", 0);
+    axis = axis < 0 ? axis + in->rank : axis;
+    if (axis < 0 || axis >= in->rank)
+        return cg_run_fail(c, CG_ERR_INVALID, "axis is out of range for rank %d", in->rank);
+    cg_code rc = split_run_sizes(c, in->dims[axis], sz);
+    shape_strides(in->dims, in->rank, src);
+    for (int i = 0; rc == CG_OK && i < c->n_out; i++) {
+        cg_tensor *out = cg_run_out(c, i);
+        if (sz[i] < 0 || sz[i] > in->dims[axis] - at)
+            return cg_run_fail(c, CG_ERR_INVALID, "split sizes exceed the axis of %lld",
+                               (long long)in->dims[axis]);
+        if (out) {
+            bool fits = out->rank == in->rank && out->dims[axis] == sz[i];
+            for (int a = 0; fits && a < in->rank; a++)
+                fits = a == axis || out->dims[a] == in->dims[a];
+            rc = fits ? shape_run_check(c, in, out, out->numel)
+                      : cg_run_fail(c, CG_ERR_INVALID, "output %d does not fit the split", i);
+            if (rc != CG_OK)
+                return rc;
+            shape_strides(out->dims, out->rank, dst);
+            shape_copy_block(out->data, 0, dst, in->data, at * src[axis], src, out->dims,
+                             out->rank, cg_dtype_size(in->dtype));
+        }
+        at += sz[i];
+    }
+    return rc;
+}
+
+/* Pad amounts at run time: `paddings` (Pad-1), `pads` (Pad-2) or input 1 (Pad-11),
+ * laid out [x1_begin, x2_begin, ..., x1_end, x2_end, ...]. */
+static cg_code pad_run_amounts(cg_run_ctx *c, int rank, int64_t *pads)
+{
+    int n = 0;
+    if (c->opset < 11) {
+        const int64_t *v = cg_attr_ints(c->node, c->opset < 2 ? "paddings" : "pads", &n);
+        if (v && n == 2 * rank && n > 0)
+            memcpy(pads, v, (size_t)n * sizeof *pads);
+    } else {
+        cg_code rc = shape_run_ints(c, 1, pads, &n, 2 * CG_MAX_RANK);
+        if (rc != CG_OK)
+            return rc;
+    }
+    if (n != 2 * rank)
+        return cg_run_fail(c, CG_ERR_INVALID, "has %d pads for rank %d", n, rank);
+    return CG_OK;
+}
+
+/* The constant-mode fill value as one element of the output's dtype: attribute
+ * `value` before Pad-11, optional scalar input 2 from Pad-11; 0 when absent. */
+static void pad_fill_value(cg_run_ctx *c, const cg_tensor *out, uint8_t *elem)
+{
+    cg_tensor one = {.dtype = out->dtype, .rank = 0, .numel = 1,
+                     .nbytes = cg_dtype_size(out->dtype), .data = elem};
+    const cg_tensor *v = c->opset >= 11 ? cg_run_in(c, 2) : NULL;
+    if (v && v->numel > 0 && v->dtype == out->dtype)
+        memcpy(elem, v->data, one.nbytes);
+    else if (v && v->numel > 0)
+        shape_tensor_set_f64(&one, 0, shape_tensor_get_f64(v, 0));
+    else
+        shape_tensor_set_f64(&one, 0, c->opset < 11 ? cg_attr_float(c->node, "value", 0) : 0);
+}
+
+/* Source index along one axis for output index o (-1: the constant). ONNX Pad:
+ * "reflect - pads with the reflection of the vector mirrored on the first and last
+ * values of the vector along each axis"; "edge - pads with the edge values". */
+static int64_t pad_source(int64_t o, int64_t begin, int64_t n, char mode)
+{
+    int64_t i = o - begin;
+    if (i >= 0 && i < n)
+        return i;
+    if (mode == 'c' || n == 0)
+        return -1;
+    if (mode == 'e' || n == 1)
+        return i < 0 ? 0 : n - 1;
+    int64_t period = 2 * (n - 1); /* reflect: mirror without repeating the edge */
+    i %= period;
+    i = i < 0 ? i + period : i;
+    return i < n ? i : period - i;
+}
+
+/* Walks the output; each element comes from the mapped input element or is the
+ * fill value. maps[a] holds the source index of every output index on axis a. */
+static void pad_fill(cg_tensor *out, const cg_tensor *in, int64_t *const *maps,
+                     const uint8_t *elem)
+{
+    size_t es = cg_dtype_size(out->dtype);
+    int64_t o[CG_MAX_RANK] = {0}, stride[CG_MAX_RANK];
+    shape_strides(in->dims, in->rank, stride);
+    for (int64_t k = 0; k < out->numel; k++) {
+        int64_t src = 0;
+        for (int a = 0; a < out->rank && src >= 0; a++)
+            src = maps[a][o[a]] < 0 ? -1 : src + maps[a][o[a]] * stride[a];
+        memcpy((uint8_t *)out->data + (size_t)k * es,
+               src >= 0 ? (const uint8_t *)in->data + (size_t)src * es : elem, es);
+        for (int a = out->rank - 1; a >= 0 && ++o[a] == out->dims[a]; a--)
+            o[a] = 0;
+    }
+}
+
+/* ONNX Pad-1/2/11/13: modes constant, reflect, edge; negative pads crop. */
+cg_code shape_run_pad(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    int64_t pads[2 * CG_MAX_RANK], *maps[CG_MAX_RANK], total = 0;
+    uint8_t elem[16] = {0};
+    cg_code rc = shape_run_check(c, in, out, out ? out->numel : 0);
+    if (rc == CG_OK && out->rank != in->rank)
+        rc = cg_run_fail(c, CG_ERR_INVALID, "output rank differs from the input's");
+    if (rc == CG_OK)
+        rc = pad_run_amounts(c, in->rank, pads);
+    if (rc != CG_OK || out->numel == 0)
+        return rc;
+    char mode = cg_attr_string(c->node, "mode", "constant")[0]; /* 'c', 'r' or 'e' */
+    for (int a = 0; a < in->rank; a++) {
+        int64_t len;
+        bool bad = cg_add_overflows(in->dims[a], pads[a], &len) ||
+                   cg_add_overflows(len, pads[a + in->rank], &len) || len != out->dims[a];
+        if (bad || (mode != 'c' && in->dims[a] == 0))
+            return cg_run_fail(c, CG_ERR_INVALID, "pads %lld/%lld do not fit axis %d", (long long)pads[a],
+                               (long long)pads[a + in->rank], a);
+        total += out->dims[a];
+    }
+    int64_t *buf = malloc((size_t)(total > 0 ? total : 1) * sizeof *buf);
+    if (!buf)
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory");
+    int64_t at = 0;
+    for (int a = 0; a < in->rank; at += out->dims[a], a++) {
+        maps[a] = buf + at;
+        for (int64_t o = 0; o < out->dims[a]; o++)
+            maps[a][o] = pad_source(o, pads[a], in->dims[a], mode);
+    }
+    pad_fill_value(c, out, elem);
+    pad_fill(out, in, maps, elem);
+    free(buf);
+    return CG_OK;
 }

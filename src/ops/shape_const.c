@@ -173,3 +173,60 @@ cg_code shape_infer_constant_of_shape(cg_infer_ctx *c)
     cg_ctx_set_out(c, 0, v ? v->dtype : CG_FLOAT, &s);
     return fill_fold(c, &s, v);
 }
+
+/* ---- kernels ---- */
+
+/* Copies n elements of es bytes from src into out, which must hold exactly them. */
+static cg_code copy_exact(cg_run_ctx *c, cg_tensor *out, cg_dtype dt, const void *src, int64_t n)
+{
+    if (!out || out->dtype != dt || out->numel != n)
+        return cg_run_fail(c, CG_ERR_INVALID, "output does not match the constant (%s, %lld elements)",
+                           cg_dtype_name(dt), (long long)n);
+    if (out->nbytes)
+        memcpy(out->data, src, out->nbytes);
+    return CG_OK;
+}
+
+/* Constant: the one value attribute shape_infer_constant accepted, copied. */
+cg_code shape_run_constant(cg_run_ctx *c)
+{
+    cg_tensor *out = cg_run_out(c, 0);
+    for (int k = 0; k < c->node->n_attrs; k++) {
+        const cg_attr *a = &c->node->attrs[k];
+        if (!is_value_attr(a->name))
+            continue;
+        if (a->type == CG_ATTR_TENSOR && a->t && cg_dtype_size(a->t->dtype) > 0)
+            return copy_exact(c, out, a->t->dtype, a->t->data, a->t->numel);
+        if (a->type == CG_ATTR_FLOAT)
+            return copy_exact(c, out, CG_FLOAT, &a->f, 1);
+        if (a->type == CG_ATTR_FLOATS)
+            return copy_exact(c, out, CG_FLOAT, a->floats, a->n);
+        if (a->type == CG_ATTR_INT)
+            return copy_exact(c, out, CG_INT64, &a->i, 1);
+        if (a->type == CG_ATTR_INTS)
+            return copy_exact(c, out, CG_INT64, a->ints, a->n);
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "attribute '%s' is not supported", a->name);
+    }
+    return cg_run_fail(c, CG_ERR_INVALID, "no value attribute");
+}
+
+/* ConstantOfShape: every element is the `value` attribute's one element; without it
+ * the output stays the zero-filled float32 the executor allocated. */
+cg_code shape_run_constant_of_shape(cg_run_ctx *c)
+{
+    cg_tensor *out = cg_run_out(c, 0);
+    const cg_attr *a = cg_node_attr(c->node, "value");
+    const cg_tensor *v = a && a->type == CG_ATTR_TENSOR ? a->t : NULL;
+    if (!out)
+        return cg_run_fail(c, CG_ERR_INVALID, "output is missing");
+    if (!v)
+        return out->dtype == CG_FLOAT ? CG_OK
+                                      : cg_run_fail(c, CG_ERR_INVALID, "output is not float32");
+    size_t es = cg_dtype_size(v->dtype);
+    if (v->numel != 1 || es == 0 || out->dtype != v->dtype)
+        return cg_run_fail(c, CG_ERR_INVALID, "value must be one %s element",
+                           cg_dtype_name(out->dtype));
+    for (int64_t k = 0; k < out->numel; k++)
+        memcpy((uint8_t *)out->data + (size_t)k * es, v->data, es);
+    return CG_OK;
+}

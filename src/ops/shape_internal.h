@@ -44,6 +44,27 @@ const char *shape_str(const cg_shape *s, char *buf, size_t n);
 /* Output rank above CG_MAX_RANK: fails as unsupported. */
 cg_code shape_check_rank(cg_infer_ctx *c, int rank);
 
+/* ---- kernel helpers (shape_util.c) ---- */
+/* Row-major element strides of dims[0..rank). */
+void shape_strides(const int64_t *dims, int rank, int64_t *strides);
+/* Copies an n-d block of `dims` elements of es bytes: the element at multi-index i
+ * goes from src[src_off + sum i*src_strides] to dst[dst_off + sum i*dst_strides].
+ * Strides may be negative or 0; callers keep every offset inside both buffers. */
+void shape_copy_block(void *dst, int64_t dst_off, const int64_t *dst_strides, const void *src,
+                      int64_t src_off, const int64_t *src_strides, const int64_t *dims, int rank,
+                      size_t es);
+/* Element k as a double; unlike cg_tensor_get_f64 it also reads bfloat16. */
+double shape_tensor_get_f64(const cg_tensor *t, int64_t k);
+/* Element k of an integer or bool tensor as int64; uint64 wraps (two's complement). */
+int64_t shape_tensor_get_i64(const cg_tensor *t, int64_t k);
+/* Fails unless in and out share a dtype with a byte size (strings are unsupported)
+ * and out has `numel` elements (pass out->numel when any count is fine). */
+cg_code shape_run_check(cg_run_ctx *c, const cg_tensor *in, const cg_tensor *out, int64_t numel);
+/* Output 0 = input 0, byte for byte (Identity, Reshape, Flatten, Squeeze, Unsqueeze). */
+cg_code shape_run_copy(cg_run_ctx *c);
+/* Integer input i (int32/int64/...) into v[0..*n); fails when longer than max. */
+cg_code shape_run_ints(cg_run_ctx *c, int i, int64_t *v, int *n, int max);
+
 /* ---- shape functions ---- */
 /* shape.c */
 cg_code shape_infer_identity(cg_infer_ctx *c);
@@ -67,5 +88,24 @@ cg_code shape_infer_gather(cg_infer_ctx *c);
 cg_code shape_infer_concat(cg_infer_ctx *c);
 cg_code shape_infer_split(cg_infer_ctx *c);
 cg_code shape_infer_pad(cg_infer_ctx *c);
+
+/* ---- kernels ---- */
+/* shape.c */
+cg_code shape_run_dropout(cg_run_ctx *c);
+cg_code shape_run_cast(cg_run_ctx *c);
+cg_code shape_run_shape(cg_run_ctx *c);
+/* shape_const.c */
+cg_code shape_run_constant(cg_run_ctx *c);
+cg_code shape_run_constant_of_shape(cg_run_ctx *c);
+/* shape_reshape.c */
+cg_code shape_run_transpose(cg_run_ctx *c);
+cg_code shape_run_expand(cg_run_ctx *c);
+/* shape_slice.c */
+cg_code shape_run_slice(cg_run_ctx *c);
+cg_code shape_run_gather(cg_run_ctx *c);
+/* shape_concat.c */
+cg_code shape_run_concat(cg_run_ctx *c);
+cg_code shape_run_split(cg_run_ctx *c);
+cg_code shape_run_pad(cg_run_ctx *c);
 
 #endif

@@ -2,6 +2,7 @@
  * Squeeze, Unsqueeze; plus Transpose and Expand, which reorder or repeat. */
 #include <string.h>
 
+#include "ops/broadcast.h"
 #include "ops/shape_internal.h"
 
 /* Output 0 = input 0 under shape s: known contents and int vectors follow along. */
@@ -480,4 +481,48 @@ cg_code shape_infer_expand(cg_infer_ctx *c)
     cg_ctx_set_out(c, 0, in->dtype, &out);
     const cg_tensor *t = cg_ctx_in_data(c, 0);
     return t && known ? expand_fold(c, t, &out) : CG_OK;
+}
+
+/* ---- kernels ---- */
+
+/* Transpose: output axis k walks input axis perm[k], so its source stride is the
+ * input's stride along perm[k] ("perm ... permute the axes", reversed by default). */
+cg_code shape_run_transpose(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    cg_code rc = shape_run_check(c, in, out, in ? in->numel : 0);
+    if (rc != CG_OK)
+        return rc;
+    int n = 0, r = in->rank;
+    const int64_t *p = cg_attr_ints(c->node, "perm", &n);
+    int64_t in_strides[CG_MAX_RANK], src[CG_MAX_RANK], dst[CG_MAX_RANK];
+    if ((p && n != r) || out->rank != r)
+        return cg_run_fail(c, CG_ERR_INVALID, "perm has %d entries for rank %d", n, r);
+    shape_strides(in->dims, r, in_strides);
+    shape_strides(out->dims, r, dst);
+    for (int k = 0; k < r; k++) {
+        int64_t a = p ? p[k] : r - 1 - k;
+        if (a < 0 || a >= r || out->dims[k] != in->dims[a])
+            return cg_run_fail(c, CG_ERR_INVALID, "perm entry %d (%lld) does not fit the shapes", k,
+                               (long long)a);
+        src[k] = in_strides[a];
+    }
+    shape_copy_block(out->data, 0, dst, in->data, 0, src, out->dims, r, cg_dtype_size(in->dtype));
+    return CG_OK;
+}
+
+/* Expand: numpy broadcast of the input into the inferred output shape. */
+cg_code shape_run_expand(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    cg_bcast b;
+    cg_code rc = shape_run_check(c, in, out, out ? out->numel : 0);
+    if (rc != CG_OK)
+        return rc;
+    if (!cg_bcast_init_numpy(&b, out, in))
+        return cg_run_fail(c, CG_ERR_INVALID, "input does not broadcast to the output shape");
+    cg_bcast_copy(out, in, &b);
+    return CG_OK;
 }

@@ -315,3 +315,130 @@ cg_code shape_infer_gather(cg_infer_ctx *c)
         return gather_fold(c, t, &out, norm, ix->rank, axis);
     return r == 1 && !t ? gather_vals(c, data, ix, norm) : CG_OK;
 }
+
+/* ---- kernels ---- */
+
+/* Slice's starts/ends/axes/steps as plain integers at run time (attributes in
+ * Slice-1, inputs from Slice-10; absent axes are 0..n-1 and absent steps 1). */
+static cg_code slice_run_params(cg_run_ctx *c, int64_t v[4][SHAPE_MAX_VALS], int *n)
+{
+    static const char *const names[4] = {"starts", "ends", "axes", "steps"};
+    int cnt[4] = {0, 0, -1, -1};
+    for (int k = 0; k < 4; k++) {
+        if (c->opset < 10) {
+            const int64_t *a = k < 3 ? cg_attr_ints(c->node, names[k], &cnt[k]) : NULL;
+            cnt[k] = a ? cnt[k] : -1;
+            if (cnt[k] > SHAPE_MAX_VALS)
+                return cg_run_fail(c, CG_ERR_INVALID, "%s has %d entries", names[k], cnt[k]);
+            if (a)
+                memcpy(v[k], a, (size_t)cnt[k] * sizeof **v);
+        } else if (cg_run_in(c, k + 1)) {
+            cg_code rc = shape_run_ints(c, k + 1, v[k], &cnt[k], SHAPE_MAX_VALS);
+            if (rc != CG_OK)
+                return rc;
+        }
+    }
+    *n = cnt[0];
+    for (int k = 0; k < 4; k++) {
+        if (cnt[k] < 0 && k >= 2) /* default axes / steps */
+            for (int j = 0; j < *n; j++)
+                v[k][j] = k == 2 ? j : 1;
+        else if (cnt[k] != *n)
+            return cg_run_fail(c, CG_ERR_INVALID, "%s has %d entries but starts has %d", names[k],
+                               cnt[k], *n);
+    }
+    return CG_OK;
+}
+
+/* Per input axis: first element and step, checked against the inferred output. */
+static cg_code slice_run_axes(cg_run_ctx *c, const cg_tensor *in, const cg_tensor *out,
+                              int64_t *first, int64_t *step)
+{
+    int64_t v[4][SHAPE_MAX_VALS];
+    int n = 0;
+    cg_code rc = slice_run_params(c, v, &n);
+    for (int a = 0; a < in->rank; a++) {
+        first[a] = 0;
+        step[a] = 1;
+    }
+    for (int k = 0; rc == CG_OK && k < n; k++) {
+        int64_t a = v[2][k] < 0 ? v[2][k] + in->rank : v[2][k];
+        if (a < 0 || a >= in->rank || v[3][k] == 0)
+            return cg_run_fail(c, CG_ERR_INVALID, "axis %lld with step %lld is invalid for rank %d",
+                               (long long)v[2][k], (long long)v[3][k], in->rank);
+        step[a] = v[3][k];
+        int64_t len = slice_len(in->dims[a], v[0][k], v[1][k], step[a], &first[a]);
+        if (len != out->dims[a])
+            return cg_run_fail(c, CG_ERR_INVALID, "axis %lld gives %lld elements, the output has %lld",
+                               (long long)a, (long long)len, (long long)out->dims[a]);
+    }
+    return rc;
+}
+
+/* ONNX Slice: output element i along an axis is input element start + i*step. */
+cg_code shape_run_slice(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    int64_t first[CG_MAX_RANK], step[CG_MAX_RANK], in_strides[CG_MAX_RANK];
+    int64_t src[CG_MAX_RANK], dst[CG_MAX_RANK], off = 0;
+    cg_code rc = shape_run_check(c, in, out, out ? out->numel : 0);
+    if (rc == CG_OK && out->rank != in->rank)
+        rc = cg_run_fail(c, CG_ERR_INVALID, "output rank %d differs from input rank %d", out->rank,
+                         in->rank);
+    if (rc == CG_OK)
+        rc = slice_run_axes(c, in, out, first, step);
+    if (rc != CG_OK || out->numel == 0)
+        return rc;
+    shape_strides(in->dims, in->rank, in_strides);
+    shape_strides(out->dims, out->rank, dst);
+    for (int a = 0; a < in->rank; a++) {
+        off += first[a] * in_strides[a];
+        /* a single element never steps, so a huge step cannot overflow */
+        src[a] = out->dims[a] > 1 ? step[a] * in_strides[a] : 0;
+    }
+    shape_copy_block(out->data, 0, dst, in->data, off, src, out->dims, out->rank,
+                     cg_dtype_size(in->dtype));
+    return CG_OK;
+}
+
+/* ONNX Gather: out[outer, j..., inner] = data[outer, indices[j...], inner]; indices
+ * in [-s, s-1] ("It is an error if any of the index values are out of bounds"). */
+cg_code shape_run_gather(cg_run_ctx *c)
+{
+    const cg_tensor *data = cg_run_in(c, 0), *ix = cg_run_in(c, 1);
+    cg_tensor *out = cg_run_out(c, 0);
+    cg_code rc = shape_run_check(c, data, out, out ? out->numel : 0);
+    if (rc != CG_OK)
+        return rc;
+    if (!ix || !cg_dtype_is_int(ix->dtype) || data->rank < 1)
+        return cg_run_fail(c, CG_ERR_INVALID, "needs data of rank >= 1 and integer indices");
+    int64_t axis = cg_attr_int(c->node, "axis", 0);
+    axis = axis < 0 ? axis + data->rank : axis;
+    if (axis < 0 || axis >= data->rank)
+        return cg_run_fail(c, CG_ERR_INVALID, "axis is out of range for rank %d", data->rank);
+    int64_t outer = 1, inner = 1, dim = data->dims[axis];
+    for (int a = 0; a < axis; a++)
+        outer *= data->dims[a];
+    for (int a = (int)axis + 1; a < data->rank; a++)
+        inner *= data->dims[a];
+    if (out->numel != outer * ix->numel * inner)
+        return cg_run_fail(c, CG_ERR_INVALID, "output has %lld elements, expected %lld",
+                           (long long)out->numel, (long long)(outer * ix->numel * inner));
+    for (int64_t j = 0; j < ix->numel; j++) {
+        int64_t v = shape_tensor_get_i64(ix, j);
+        if (v < -dim || v >= dim)
+            return cg_run_fail(c, CG_ERR_INVALID, "index %lld (indices element %lld) is out of "
+                               "bounds for axis %lld of size %lld", (long long)v, (long long)j,
+                               (long long)axis, (long long)dim);
+    }
+    size_t row = (size_t)inner * cg_dtype_size(data->dtype);
+    for (int64_t o = 0; row > 0 && o < outer; o++)
+        for (int64_t j = 0; j < ix->numel; j++) {
+            int64_t v = shape_tensor_get_i64(ix, j);
+            v = v < 0 ? v + dim : v;
+            memcpy((uint8_t *)out->data + (size_t)(o * ix->numel + j) * row,
+                   (const uint8_t *)data->data + (size_t)(o * dim + v) * row, row);
+        }
+    return CG_OK;
+}

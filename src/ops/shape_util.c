@@ -105,6 +105,13 @@ void shape_tensor_set_f64(cg_tensor *t, int64_t k, double v)
     case CG_FLOAT16: { uint16_t h = cg_float_to_half((float)v); memcpy(p + 2 * k, &h, 2); break; }
     case CG_BFLOAT16: { uint16_t h = float_to_bf16((float)v); memcpy(p + 2 * k, &h, 2); break; }
     case CG_BOOL: p[k] = v != 0; break;
+    case CG_UINT64: /* the upper half of uint64 is out of int64's reach */
+        if (v >= 9.2233720368547758e18 && v < 1.8446744073709552e19) {
+            uint64_t u = (uint64_t)v;
+            memcpy(p + 8 * k, &u, 8);
+            break;
+        }
+        /* fall through */
     default: /* integers: callers keep v in range; NaN and overflow clamp, never UB */
         shape_tensor_set_i64(t, k, v != v ? 0 : v >= 9.2233720368547758e18 ? INT64_MAX
                                    : v <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)v);
@@ -194,4 +201,120 @@ cg_code shape_check_rank(cg_infer_ctx *c, int rank)
         return cg_ctx_fail_code(c, CG_ERR_UNSUPPORTED, "output rank %d exceeds the supported %d",
                                 rank, CG_MAX_RANK);
     return CG_OK;
+}
+
+/* ---- kernel helpers ---- */
+
+void shape_strides(const int64_t *dims, int rank, int64_t *strides)
+{
+    int64_t s = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+        strides[k] = s;
+        s *= dims[k];
+    }
+}
+
+/* One row along the last axis: a memcpy when both sides are contiguous. */
+static void copy_row(uint8_t *d, int64_t ds, const uint8_t *s, int64_t ss, int64_t n, size_t es)
+{
+    if (ds == 1 && ss == 1) {
+        memcpy(d, s, (size_t)n * es);
+        return;
+    }
+    for (int64_t j = 0; j < n; j++)
+        memcpy(d + j * ds * (int64_t)es, s + j * ss * (int64_t)es, es);
+}
+
+void shape_copy_block(void *dst, int64_t dst_off, const int64_t *dst_strides, const void *src,
+                      int64_t src_off, const int64_t *src_strides, const int64_t *dims, int rank,
+                      size_t es)
+{
+    int64_t total = 1, idx[CG_MAX_RANK] = {0};
+    for (int k = 0; k < rank; k++)
+        total *= dims[k];
+    if (total <= 0)
+        return;
+    int last = rank - 1;
+    int64_t n = rank > 0 ? dims[last] : 1;
+    int64_t ds = rank > 0 ? dst_strides[last] : 1, ss = rank > 0 ? src_strides[last] : 1;
+    for (int64_t r = 0; r < total / n; r++) {
+        copy_row((uint8_t *)dst + dst_off * (int64_t)es, ds,
+                 (const uint8_t *)src + src_off * (int64_t)es, ss, n, es);
+        /* odometer over the axes before the last */
+        for (int a = last - 1; a >= 0; a--) {
+            idx[a]++;
+            dst_off += dst_strides[a];
+            src_off += src_strides[a];
+            if (idx[a] < dims[a])
+                break;
+            dst_off -= dims[a] * dst_strides[a];
+            src_off -= dims[a] * src_strides[a];
+            idx[a] = 0;
+        }
+    }
+}
+
+cg_code shape_run_check(cg_run_ctx *c, const cg_tensor *in, const cg_tensor *out, int64_t numel)
+{
+    if (!in || !out)
+        return cg_run_fail(c, CG_ERR_INVALID, "a required input or output is missing");
+    if (cg_dtype_size(in->dtype) == 0)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported",
+                           cg_dtype_name(in->dtype));
+    if (in->dtype != out->dtype || out->numel != numel)
+        return cg_run_fail(c, CG_ERR_INVALID, "output is %s with %lld elements, expected %s with %lld",
+                           cg_dtype_name(out->dtype), (long long)out->numel,
+                           cg_dtype_name(in->dtype), (long long)numel);
+    return CG_OK;
+}
+
+cg_code shape_run_copy(cg_run_ctx *c)
+{
+    const cg_tensor *in = cg_run_in(c, 0);
+    cg_tensor *out = cg_run_out(c, 0);
+    cg_code rc = shape_run_check(c, in, out, in ? in->numel : 0);
+    if (rc == CG_OK && out->nbytes)
+        memcpy(out->data, in->data, out->nbytes);
+    return rc;
+}
+
+cg_code shape_run_ints(cg_run_ctx *c, int i, int64_t *v, int *n, int max)
+{
+    const cg_tensor *t = cg_run_in(c, i);
+    *n = 0;
+    if (!t)
+        return CG_OK;
+    if (!cg_dtype_is_int(t->dtype))
+        return cg_run_fail(c, CG_ERR_INVALID, "input %d must be an integer tensor, got %s", i,
+                           cg_dtype_name(t->dtype));
+    if (t->numel > max)
+        return cg_run_fail(c, CG_ERR_INVALID, "input %d has %lld values, at most %d are supported",
+                           i, (long long)t->numel, max);
+    for (int64_t k = 0; k < t->numel; k++)
+        v[k] = cg_tensor_get_i64(t, k);
+    *n = (int)t->numel;
+    return CG_OK;
+}
+
+double shape_tensor_get_f64(const cg_tensor *t, int64_t k)
+{
+    if (t->dtype != CG_BFLOAT16)
+        return cg_tensor_get_f64(t, k);
+    uint16_t h;
+    uint32_t u;
+    float f;
+    memcpy(&h, (const uint8_t *)t->data + 2 * k, 2);
+    u = (uint32_t)h << 16; /* bfloat16 is the top half of a float32 */
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+int64_t shape_tensor_get_i64(const cg_tensor *t, int64_t k)
+{
+    if (t->dtype != CG_UINT64)
+        return cg_tensor_get_i64(t, k);
+    uint64_t u;
+    memcpy(&u, (const uint8_t *)t->data + 8 * k, 8);
+    /* wrap above INT64_MAX without the implementation-defined conversion */
+    return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
 }
