@@ -1,9 +1,12 @@
 /* Operator family 'conv': Conv and ConvTranspose (ONNX, channels first).
  * Shape functions check operands and attributes; output sizes and pads come from
- * padding.c through cg_window_resolve_node. */
+ * padding.c through cg_window_resolve_node. The reference kernels read that
+ * geometry back from node->window and compute in doubles (float32, float64 and
+ * float16 tensors through the same loop), 1-D to 3-D, tap by tap. */
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The operands and attributes both ops share. */
@@ -232,14 +235,198 @@ static cg_code infer_conv_common(cg_infer_ctx *c, bool transpose)
 static cg_code infer_conv(cg_infer_ctx *c) { return infer_conv_common(c, false); }
 static cg_code infer_conv_transpose(cg_infer_ctx *c) { return infer_conv_common(c, true); }
 
+/* ================================================================ kernels */
+
+/* The operands of one Conv/ConvTranspose run, as doubles, with the channel split.
+ * Conv: W is [M, C/group, k...]; ConvTranspose: W is [C, M/group, k...]. */
+typedef struct conv_run {
+    cg_run_window rw;
+    double *x, *w, *b; /* b NULL when B is omitted */
+    int64_t batch, in_c, out_c, group;
+    int64_t in_per_group, out_per_group;
+} conv_run;
+
+static void conv_run_free(conv_run *r)
+{
+    free(r->x);
+    free(r->w);
+    free(r->b);
+}
+
+/* What inference already checked, re-checked on the tensors so that a kernel
+ * never indexes past them. */
+static cg_code conv_run_check(cg_run_ctx *c, const cg_tensor *x, const cg_tensor *w,
+                              const cg_tensor *b, const cg_tensor *y, conv_run *r)
+{
+    bool transpose = c->node->window->w.kind == CG_WINDOW_CONV_TRANSPOSE;
+    int64_t per_group_total = 0;
+    bool ok = r->group >= 1 && w->rank == x->rank &&
+              !cg_mul_overflows(w->dims[1], r->group, &per_group_total);
+    int64_t w_in = transpose ? w->dims[0] : per_group_total;
+    int64_t w_out = transpose ? per_group_total : w->dims[0];
+    ok = ok && x->dims[1] == w_in && y->dims[1] == w_out && y->dims[0] == x->dims[0] &&
+         w_in % r->group == 0 && w_out % r->group == 0 && (!b || b->numel == w_out);
+    int skip = CG_RUN_AXES - r->rw.spatial;
+    for (int i = 0; ok && i < r->rw.spatial; i++)
+        ok = w->dims[2 + i] == r->rw.kernel[skip + i];
+    if (!ok)
+        return cg_run_fail(c, CG_ERR_INVALID, "X, W, B and Y do not fit together (group %lld)",
+                           (long long)r->group);
+    r->batch = x->dims[0];
+    r->in_c = w_in;
+    r->out_c = w_out;
+    r->in_per_group = w_in / r->group;
+    r->out_per_group = w_out / r->group;
+    return CG_OK;
+}
+
+static cg_code conv_run_load(cg_run_ctx *c, conv_run *r)
+{
+    const cg_tensor *x = cg_run_in(c, 0), *w = cg_run_in(c, 1), *b = cg_run_in(c, 2);
+    cg_tensor *y = cg_run_out(c, 0);
+    if (!x || !w || !y)
+        return cg_run_fail(c, CG_ERR_INVALID, "X, W and Y are required");
+    cg_code rc = CG_OK;
+    const cg_tensor *operands[] = {x, w, b, y};
+    const char *names[] = {"X", "W", "B", "Y"};
+    for (int i = 0; rc == CG_OK && i < 4; i++)
+        if (operands[i])
+            rc = cg_run_require_window_dtype(c, names[i], operands[i]);
+    r->group = cg_attr_int(c->node, "group", 1);
+    if (rc == CG_OK)
+        rc = cg_run_window_get(c, x, y, &r->rw);
+    if (rc == CG_OK)
+        rc = conv_run_check(c, x, w, b, y, r);
+    if (rc != CG_OK)
+        return rc;
+    r->x = cg_run_load_f64(c, x);
+    r->w = r->x ? cg_run_load_f64(c, w) : NULL;
+    r->b = r->w && b ? cg_run_load_f64(c, b) : NULL;
+    return r->w && (!b || r->b) ? CG_OK : c->st->code;
+}
+
+/* Both ops pair an output position o with an input position i through a tap k:
+ * Conv reads x[i] into y[o] for i = o*s - pad_begin + k*d; ConvTranspose, its
+ * transpose, adds x[i] into y[o] for o = i*s - pad_begin + k*d. So for one tap and
+ * one axis, the positions p of one side map to q = p*s + shift (shift = k*d -
+ * pad_begin) on the other, and those with q inside [0, n) form one range; the rest
+ * is zero padding (Conv) or cropped away (ConvTranspose pads, a smaller
+ * output_shape). Looping tap by tap over that range needs no bounds checks. */
+typedef struct tap_span {
+    int64_t lo[CG_RUN_AXES], hi[CG_RUN_AXES], shift[CG_RUN_AXES];
+} tap_span;
+
+/* The positions of the `from` side (from_n of them, stepping by the stride) that
+ * tap k maps into [0, to_n) of the other side. */
+static void tap_span_at(const cg_run_window *rw, const int64_t *k, const int64_t *from_n,
+                        const int64_t *to_n, tap_span *t)
+{
+    for (int a = 0; a < CG_RUN_AXES; a++) {
+        t->shift[a] = k[a] * rw->dilation[a] - rw->pad_begin[a];
+        cg_run_tap_range(t->shift[a], rw->stride[a], from_n[a], 0, to_n[a], &t->lo[a],
+                         &t->hi[a]);
+    }
+}
+
+/* acc[o] += wv * x[o*s + shift] over the span (Conv), or acc[i*s + shift] += wv * x[i]
+ * (ConvTranspose, scatter = true). x and acc are one channel plane each. */
+static void tap_apply(const cg_run_window *rw, const tap_span *t, double wv, const double *x,
+                      double *acc, bool scatter)
+{
+    const int64_t *xn = rw->in, *an = rw->out; /* plane dims of x and acc */
+    for (int64_t p0 = t->lo[0]; p0 < t->hi[0]; p0++) {
+        int64_t q0 = p0 * rw->stride[0] + t->shift[0];
+        for (int64_t p1 = t->lo[1]; p1 < t->hi[1]; p1++) {
+            int64_t q1 = p1 * rw->stride[1] + t->shift[1];
+            if (!scatter) { /* p indexes the output, q the input */
+                const double *xr = x + (q0 * xn[1] + q1) * xn[2] + t->shift[2];
+                double *ar = acc + (p0 * an[1] + p1) * an[2];
+                for (int64_t p2 = t->lo[2]; p2 < t->hi[2]; p2++)
+                    ar[p2] += wv * xr[p2 * rw->stride[2]];
+            } else { /* p indexes the input, q the output */
+                const double *xr = x + (p0 * xn[1] + p1) * xn[2];
+                double *ar = acc + (q0 * an[1] + q1) * an[2] + t->shift[2];
+                for (int64_t p2 = t->lo[2]; p2 < t->hi[2]; p2++)
+                    ar[p2 * rw->stride[2]] += wv * xr[p2];
+            }
+        }
+    }
+}
+
+/* Every tap of one (input channel, output channel) kernel slice w_k. */
+static void taps_apply(const cg_run_window *rw, const double *w_k, const double *x,
+                       double *acc, bool scatter)
+{
+    int64_t k[CG_RUN_AXES];
+    tap_span t;
+    const int64_t *from_n = scatter ? rw->in : rw->out, *to_n = scatter ? rw->out : rw->in;
+    for (k[0] = 0; k[0] < rw->kernel[0]; k[0]++)
+        for (k[1] = 0; k[1] < rw->kernel[1]; k[1]++)
+            for (k[2] = 0; k[2] < rw->kernel[2]; k[2]++) {
+                double wv = w_k[(k[0] * rw->kernel[1] + k[1]) * rw->kernel[2] + k[2]];
+                tap_span_at(rw, k, from_n, to_n, &t);
+                tap_apply(rw, &t, wv, x, acc, scatter);
+            }
+}
+
+/* ONNX Conv: y[n, m, o] = B[m] + sum over the channels ci of m's group and taps k of
+ * x[n, g*C/group + ci, o*s - pad_begin + k*d] * W[m, ci, k].
+ * ONNX ConvTranspose (W is [C, M/group, k...]): every x[n, c, i] adds
+ * x * W[c, m', k] to y[n, m, i*s - pad_begin + k*d] for the outputs m of c's group.
+ * One output plane is accumulated in doubles, then stored. */
+static void conv_output_plane(const conv_run *r, bool transpose, int64_t n, int64_t m,
+                              double *acc)
+{
+    const cg_run_window *rw = &r->rw;
+    int64_t g = m / r->out_per_group, mg = m % r->out_per_group;
+    for (int64_t p = 0; p < rw->out_size; p++)
+        acc[p] = r->b ? r->b[m] : 0;
+    for (int64_t ci = 0; ci < r->in_per_group; ci++) {
+        int64_t ch = g * r->in_per_group + ci;
+        const double *x_c = r->x + (n * r->in_c + ch) * rw->in_size;
+        int64_t w_slice = transpose ? ch * r->out_per_group + mg : m * r->in_per_group + ci;
+        taps_apply(rw, r->w + w_slice * rw->kernel_size, x_c, acc, transpose);
+    }
+}
+
+static cg_code conv_compute(cg_run_ctx *c, const conv_run *r, bool transpose, cg_tensor *y)
+{
+    const cg_run_window *rw = &r->rw;
+    double *acc = malloc((size_t)(rw->out_size > 0 ? rw->out_size : 1) * sizeof *acc);
+    if (!acc)
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory for an output plane");
+    for (int64_t n = 0; n < r->batch; n++)
+        for (int64_t m = 0; m < r->out_c; m++) {
+            conv_output_plane(r, transpose, n, m, acc);
+            int64_t base = (n * r->out_c + m) * rw->out_size;
+            for (int64_t p = 0; p < rw->out_size; p++)
+                cg_run_store_f64(y, base + p, acc[p]);
+        }
+    free(acc);
+    return CG_OK;
+}
+
+static cg_code run_conv_common(cg_run_ctx *c, bool transpose)
+{
+    conv_run r = {0};
+    cg_code rc = conv_run_load(c, &r);
+    if (rc == CG_OK)
+        rc = conv_compute(c, &r, transpose, cg_run_out(c, 0));
+    conv_run_free(&r);
+    return rc;
+}
+
+static cg_code run_conv(cg_run_ctx *c) { return run_conv_common(c, false); }
+static cg_code run_conv_transpose(cg_run_ctx *c) { return run_conv_common(c, true); }
+
 /* Versions from the ONNX operator docs (Conv 1, 11, 22; ConvTranspose 1, 11, 22):
  * the shape rules are the same in each, later ones only widen the types. */
 const cg_op_def cg_ops_conv[] = {
-    {"", "Conv", 1, infer_conv},
-    {"", "Conv", 11, infer_conv},
-    {"", "Conv", 22, infer_conv},
-    {"", "ConvTranspose", 1, infer_conv_transpose},
-    {"", "ConvTranspose", 11, infer_conv_transpose},
-    {"", "ConvTranspose", 22, infer_conv_transpose},
+    {"", "Conv", 1, infer_conv, run_conv},
+    {"", "Conv", 11, infer_conv, run_conv},
+    {"", "Conv", 22, infer_conv, run_conv},
+    {"", "ConvTranspose", 1, infer_conv_transpose, run_conv_transpose},
+    {"", "ConvTranspose", 11, infer_conv_transpose, run_conv_transpose},
+    {"", "ConvTranspose", 22, infer_conv_transpose, run_conv_transpose},
     {NULL, NULL, 0, NULL},
 };

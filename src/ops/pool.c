@@ -1,9 +1,15 @@
 /* Operator family 'pool': MaxPool, AveragePool, LpPool and the global pools (ONNX,
  * channels first). Attributes are gated by the op version that introduced them;
- * output sizes and pads come from padding.c through cg_window_resolve_node. */
+ * output sizes and pads come from padding.c through cg_window_resolve_node. The
+ * reference kernels read that geometry back from node->window and reduce each
+ * window in doubles (exact for float32, float16, int8 and uint8 inputs). A window
+ * with no tap inside the input (possible only with pads as large as the dilated
+ * kernel) gives -inf (MaxPool, Indices -1), 0 (AveragePool, LpPool). */
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The opset from which each optional pool attribute exists; 0 = never. */
@@ -144,30 +150,237 @@ static cg_code infer_global_pool(cg_infer_ctx *c)
     return CG_OK;
 }
 
+/* ================================================================ kernels */
+
+typedef enum pool_kind { POOL_MAX, POOL_AVERAGE, POOL_LP } pool_kind;
+
+/* How one pool reduces its window; read from the node's attributes. */
+typedef struct pool_op {
+    pool_kind kind;
+    bool count_pad;        /* AveragePool: explicit pads count in the divisor */
+    double p;              /* LpPool */
+    bool column_major;     /* MaxPool storage_order 1 */
+} pool_op;
+
+/* One output position's window: the first tap per axis and the valid tap range. */
+typedef struct pool_taps {
+    int64_t start[CG_RUN_AXES], lo[CG_RUN_AXES], hi[CG_RUN_AXES];
+} pool_taps;
+
+typedef struct pool_result {
+    double value;
+    int64_t at; /* MaxPool: flat in-plane offset of the max, -1 when no tap */
+} pool_result;
+
+static void pool_taps_at(const cg_run_window *rw, const int64_t *o, pool_taps *t)
+{
+    for (int a = 0; a < CG_RUN_AXES; a++) {
+        t->start[a] = o[a] * rw->stride[a] - rw->pad_begin[a];
+        cg_run_tap_range(t->start[a], rw->dilation[a], rw->kernel[a], 0, rw->in[a], &t->lo[a],
+                         &t->hi[a]);
+    }
+}
+
+/* ONNX AveragePool count_include_pad: "Whether include pad pixels when calculating
+ * values for the edges". Only explicit pads count, and only taps inside the padded
+ * extent [-pad_begin, n + pad_end): ceil_mode windows reaching past it do not
+ * (PyTorch avg_pool, onnxruntime). With auto_pad SAME_* the padding never counts,
+ * as in TensorFlow's AvgPool. Otherwise the divisor is the number of valid taps. */
+static double pool_divisor(const cg_run_window *rw, const pool_taps *t, bool count_pad)
+{
+    double n = 1;
+    for (int a = 0; a < CG_RUN_AXES; a++) {
+        int64_t lo = t->lo[a], hi = t->hi[a];
+        if (count_pad)
+            cg_run_tap_range(t->start[a], rw->dilation[a], rw->kernel[a], -rw->pad_begin[a],
+                             rw->in[a] + rw->pad_end[a], &lo, &hi);
+        n *= (double)(hi - lo);
+    }
+    return n;
+}
+
+/* Folds one tap into the running result. Max: the first of equal maxima wins
+ * (onnxruntime and PyTorch compare with '>'), padding never does. */
+static void pool_fold(const pool_op *op, pool_result *r, double v, int64_t at)
+{
+    switch (op->kind) {
+    case POOL_MAX:
+        if (r->at < 0 || v > r->value) {
+            r->value = v;
+            r->at = at;
+        }
+        break;
+    case POOL_AVERAGE: r->value += v; break;
+    case POOL_LP: r->value += pow(fabs(v), op->p); break;
+    }
+}
+
+static pool_result pool_point(const cg_run_window *rw, const pool_op *op, const double *x_p,
+                              const int64_t *o)
+{
+    pool_taps t;
+    pool_taps_at(rw, o, &t);
+    pool_result r = {op->kind == POOL_MAX ? -INFINITY : 0, -1};
+    for (int64_t k0 = t.lo[0]; k0 < t.hi[0]; k0++) {
+        int64_t i0 = t.start[0] + k0 * rw->dilation[0];
+        for (int64_t k1 = t.lo[1]; k1 < t.hi[1]; k1++) {
+            int64_t row = (i0 * rw->in[1] + t.start[1] + k1 * rw->dilation[1]) * rw->in[2];
+            for (int64_t k2 = t.lo[2]; k2 < t.hi[2]; k2++) {
+                int64_t at = row + t.start[2] + k2 * rw->dilation[2];
+                pool_fold(op, &r, x_p[at], at);
+            }
+        }
+    }
+    if (op->kind == POOL_AVERAGE) {
+        double n = pool_divisor(rw, &t, op->count_pad);
+        r.value = n > 0 ? r.value / n : 0;
+    } else if (op->kind == POOL_LP) {
+        r.value = pow(r.value, 1.0 / op->p);
+    }
+    return r;
+}
+
+/* ONNX MaxPool Indices: "flatten 1-D tensor values ... computed as flatten index
+ * values"; storage_order 0 counts row major over (N, C, spatial...), 1 counts the
+ * spatial dims column major (onnxruntime: c*HW + h + w*H). -1 when no tap. */
+static int64_t pool_index(const cg_run_window *rw, const pool_op *op, int64_t plane,
+                          int64_t at)
+{
+    if (at < 0)
+        return -1;
+    if (!op->column_major)
+        return plane * rw->in_size + at;
+    int64_t i2 = at % rw->in[2], i1 = (at / rw->in[2]) % rw->in[1];
+    int64_t i0 = at / (rw->in[2] * rw->in[1]);
+    return plane * rw->in_size + i0 + rw->in[0] * (i1 + rw->in[1] * i2);
+}
+
+static void pool_planes(const cg_run_window *rw, const pool_op *op, const double *x,
+                        int64_t planes, cg_tensor *y, cg_tensor *indices)
+{
+    int64_t o[CG_RUN_AXES], idx = 0;
+    for (int64_t p = 0; p < planes; p++) {
+        const double *x_p = x + p * rw->in_size;
+        for (o[0] = 0; o[0] < rw->out[0]; o[0]++)
+            for (o[1] = 0; o[1] < rw->out[1]; o[1]++)
+                for (o[2] = 0; o[2] < rw->out[2]; o[2]++, idx++) {
+                    pool_result r = pool_point(rw, op, x_p, o);
+                    cg_run_store_f64(y, idx, r.value);
+                    if (indices)
+                        ((int64_t *)indices->data)[idx] = pool_index(rw, op, p, r.at);
+                }
+    }
+}
+
+/* Checks the operands, then reduces every (n, c) plane. */
+static cg_code run_window_pool(cg_run_ctx *c, const pool_op *op)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    cg_tensor *y = cg_run_out(c, 0), *indices = cg_run_out(c, 1);
+    cg_run_window rw;
+    if (!x || !y)
+        return cg_run_fail(c, CG_ERR_INVALID, "X and Y are required");
+    cg_code rc = cg_run_require_window_dtype(c, "X", x);
+    if (rc == CG_OK)
+        rc = cg_run_window_get(c, x, y, &rw);
+    if (rc != CG_OK)
+        return rc;
+    if (x->dtype != y->dtype || x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1] ||
+        (indices && (indices->dtype != CG_INT64 || indices->numel != y->numel)))
+        return cg_run_fail(c, CG_ERR_INVALID, "X, Y and Indices do not fit together");
+    if (op->kind != POOL_MAX && !cg_dtype_is_float(x->dtype))
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported",
+                           cg_dtype_name(x->dtype));
+    double *xd = cg_run_load_f64(c, x);
+    if (!xd)
+        return c->st->code;
+    pool_planes(&rw, op, xd, x->dims[0] * x->dims[1], y, indices);
+    free(xd);
+    return CG_OK;
+}
+
+static cg_code run_max_pool(cg_run_ctx *c)
+{
+    pool_op op = {.kind = POOL_MAX};
+    op.column_major = cg_attr_int(c->node, "storage_order", 0) == 1;
+    return run_window_pool(c, &op);
+}
+
+static cg_code run_average_pool(cg_run_ctx *c)
+{
+    pool_op op = {.kind = POOL_AVERAGE};
+    op.count_pad = cg_attr_int(c->node, "count_include_pad", 0) == 1 && c->node->window &&
+                   c->node->window->w.auto_pad == CG_AUTO_PAD_NOTSET;
+    return run_window_pool(c, &op);
+}
+
+/* ONNX LpPool: y = (sum over the window of |x|^p)^(1/p), p defaults to 2; an int
+ * from LpPool-2, a float in LpPool-1. Padding adds nothing to the sum. */
+static cg_code run_lp_pool(cg_run_ctx *c)
+{
+    pool_op op = {.kind = POOL_LP, .p = 2};
+    const cg_attr *p = cg_node_attr(c->node, "p");
+    if (p)
+        op.p = p->type == CG_ATTR_FLOAT ? (double)p->f : (double)p->i;
+    if (!(op.p > 0) || !isfinite(op.p))
+        return cg_run_fail(c, CG_ERR_INVALID, "attribute 'p' is %g but must be positive", op.p);
+    return run_window_pool(c, &op);
+}
+
+/* GlobalAveragePool / GlobalMaxPool: one window covering every dim after C. */
+static cg_code run_global_pool(cg_run_ctx *c, pool_kind kind)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    cg_tensor *y = cg_run_out(c, 0);
+    if (!x || !y)
+        return cg_run_fail(c, CG_ERR_INVALID, "X and Y are required");
+    cg_code rc = cg_run_require_window_dtype(c, "X", x);
+    if (rc != CG_OK)
+        return rc;
+    int64_t planes = 0;
+    if (x->rank < 2 || !cg_dtype_is_float(x->dtype) || x->dtype != y->dtype ||
+        cg_mul_overflows(x->dims[0], x->dims[1], &planes) || y->numel != planes)
+        return cg_run_fail(c, CG_ERR_INVALID, "X (%s) and Y do not fit together",
+                           cg_dtype_name(x->dtype));
+    int64_t plane = planes > 0 ? x->numel / planes : 0;
+    for (int64_t p = 0; p < planes; p++) {
+        double acc = kind == POOL_MAX ? -INFINITY : 0;
+        for (int64_t i = 0; i < plane; i++) {
+            double v = cg_tensor_get_f64(x, p * plane + i);
+            acc = kind == POOL_MAX ? (v > acc ? v : acc) : acc + v;
+        }
+        cg_run_store_f64(y, p, kind == POOL_MAX || plane == 0 ? acc : acc / (double)plane);
+    }
+    return CG_OK;
+}
+
+static cg_code run_global_average_pool(cg_run_ctx *c) { return run_global_pool(c, POOL_AVERAGE); }
+static cg_code run_global_max_pool(cg_run_ctx *c) { return run_global_pool(c, POOL_MAX); }
+
 /* Versions from the ONNX operator docs: MaxPool 1, 8, 10, 11, 12, 22; AveragePool
  * 1, 7, 10, 11, 19, 22; LpPool 1, 2, 11, 18, 22; GlobalAveragePool and
  * GlobalMaxPool 1, 22. Differences between versions are read from ctx->opset. */
 const cg_op_def cg_ops_pool[] = {
-    {"", "MaxPool", 1, infer_max_pool},
-    {"", "MaxPool", 8, infer_max_pool},
-    {"", "MaxPool", 10, infer_max_pool},
-    {"", "MaxPool", 11, infer_max_pool},
-    {"", "MaxPool", 12, infer_max_pool},
-    {"", "MaxPool", 22, infer_max_pool},
-    {"", "AveragePool", 1, infer_average_pool},
-    {"", "AveragePool", 7, infer_average_pool},
-    {"", "AveragePool", 10, infer_average_pool},
-    {"", "AveragePool", 11, infer_average_pool},
-    {"", "AveragePool", 19, infer_average_pool},
-    {"", "AveragePool", 22, infer_average_pool},
-    {"", "LpPool", 1, infer_lp_pool},
-    {"", "LpPool", 2, infer_lp_pool},
-    {"", "LpPool", 11, infer_lp_pool},
-    {"", "LpPool", 18, infer_lp_pool},
-    {"", "LpPool", 22, infer_lp_pool},
-    {"", "GlobalAveragePool", 1, infer_global_pool},
-    {"", "GlobalAveragePool", 22, infer_global_pool},
-    {"", "GlobalMaxPool", 1, infer_global_pool},
-    {"", "GlobalMaxPool", 22, infer_global_pool},
+    {"", "MaxPool", 1, infer_max_pool, run_max_pool},
+    {"", "MaxPool", 8, infer_max_pool, run_max_pool},
+    {"", "MaxPool", 10, infer_max_pool, run_max_pool},
+    {"", "MaxPool", 11, infer_max_pool, run_max_pool},
+    {"", "MaxPool", 12, infer_max_pool, run_max_pool},
+    {"", "MaxPool", 22, infer_max_pool, run_max_pool},
+    {"", "AveragePool", 1, infer_average_pool, run_average_pool},
+    {"", "AveragePool", 7, infer_average_pool, run_average_pool},
+    {"", "AveragePool", 10, infer_average_pool, run_average_pool},
+    {"", "AveragePool", 11, infer_average_pool, run_average_pool},
+    {"", "AveragePool", 19, infer_average_pool, run_average_pool},
+    {"", "AveragePool", 22, infer_average_pool, run_average_pool},
+    {"", "LpPool", 1, infer_lp_pool, run_lp_pool},
+    {"", "LpPool", 2, infer_lp_pool, run_lp_pool},
+    {"", "LpPool", 11, infer_lp_pool, run_lp_pool},
+    {"", "LpPool", 18, infer_lp_pool, run_lp_pool},
+    {"", "LpPool", 22, infer_lp_pool, run_lp_pool},
+    {"", "GlobalAveragePool", 1, infer_global_pool, run_global_average_pool},
+    {"", "GlobalAveragePool", 22, infer_global_pool, run_global_average_pool},
+    {"", "GlobalMaxPool", 1, infer_global_pool, run_global_max_pool},
+    {"", "GlobalMaxPool", 22, infer_global_pool, run_global_max_pool},
     {NULL, NULL, 0, NULL},
 };

@@ -55,4 +55,42 @@ int64_t cg_macs_mul_int(int64_t acc, int64_t v);
 /* "[3,3]" for n int64s, for messages. */
 const char *cg_ints_format(const int64_t *v, int n, char *buf, size_t len);
 
+/* ---- shared by the window kernels (conv.c, pool.c) ---- */
+
+/* Spatial axes of a run, right-aligned into 3 so one triple loop serves 1-D to 3-D:
+ * a missing leading axis has size 1, kernel 1, stride 1, dilation 1 and no pads. */
+enum { CG_RUN_AXES = 3 };
+
+typedef struct cg_run_window {
+    int spatial;
+    int64_t in[CG_RUN_AXES], out[CG_RUN_AXES];
+    int64_t kernel[CG_RUN_AXES], stride[CG_RUN_AXES], dilation[CG_RUN_AXES];
+    int64_t pad_begin[CG_RUN_AXES], pad_end[CG_RUN_AXES];
+    int64_t in_size, out_size, kernel_size; /* products over the axes */
+} cg_run_window;
+
+/* Fills rw from node->window (kernel, strides, dilations, the pads padding.c
+ * resolved) and the spatial dims of the channels-first tensors x (input) and y
+ * (output); fails when the node has no resolved window or the tensors disagree
+ * with it. For ConvTranspose too, x is the input and y the output: its kernel
+ * scatters x through the same geometry that Conv gathers with. */
+cg_code cg_run_window_get(cg_run_ctx *c, const cg_tensor *x, const cg_tensor *y,
+                          cg_run_window *rw);
+
+/* The taps k (lo <= k < hi) of a window starting at `start` with dilation d and
+ * k_count taps whose position start + k*d falls in [from, to). */
+void cg_run_tap_range(int64_t start, int64_t d, int64_t k_count, int64_t from, int64_t to,
+                      int64_t *lo, int64_t *hi);
+
+/* The dtypes the window kernels compute: float32, float64, float16, int8, uint8
+ * (all exact in a double). Fails with CG_ERR_UNSUPPORTED naming the input else. */
+cg_code cg_run_require_window_dtype(cg_run_ctx *c, const char *name, const cg_tensor *t);
+
+/* A malloc'd copy of t's elements as doubles (at least one element is allocated,
+ * so an empty tensor gives a valid pointer); NULL with the status set on failure. */
+double *cg_run_load_f64(cg_run_ctx *c, const cg_tensor *t);
+
+/* Element i of t = v, converted to t's dtype (rounded and saturated for ints). */
+void cg_run_store_f64(cg_tensor *t, int64_t i, double v);
+
 #endif
