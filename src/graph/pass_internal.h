@@ -1,0 +1,11 @@
+/* Internal: what the pass_*.c files share. */
+#ifndef CG_GRAPH_PASS_INTERNAL_H
+#define CG_GRAPH_PASS_INTERNAL_H
+
+#include "convgraph/passes.h"
+
+/* Adds "SOURCE: node LABEL (OP) <fmt...>" to rep's notes (rep may be NULL). */
+void cg_pass_note(cg_pass_report *rep, const cg_graph *g, const cg_node *n, const char *fmt, ...)
+    CG_PRINTF(4, 5);
+
+#endif
