@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/broadcast.h"
 #include "ops/families.h"
 
 /* Known inputs and outputs up to this many elements are computed at inference time. */
@@ -257,8 +258,9 @@ static double combine_f64(arith k, double a, double b)
     case ARITH_MUL: return a * b;
     case ARITH_DIV: return a / b;
     case ARITH_POW: return pow(a, b);
-    case ARITH_MAX: return a > b ? a : b;
-    case ARITH_MIN: return a < b ? a : b;
+    /* NaN propagates through Max/Min, as in numpy and onnxruntime. */
+    case ARITH_MAX: return isnan(a) || isnan(b) ? a + b : a > b ? a : b;
+    case ARITH_MIN: return isnan(a) || isnan(b) ? a + b : a < b ? a : b;
     default: return a + b; /* ADD, MEAN */
     }
 }
@@ -486,31 +488,322 @@ static cg_code infer_prelu(cg_infer_ctx *c)
     return CG_OK;
 }
 
+
+/* ---- kernels ---- */
+
+/* Integer arithmetic for kernels: wraps on overflow like two's-complement hardware
+ * (and onnxruntime) instead of invoking C's undefined behaviour; the caller narrows
+ * int32 results. Division by zero has no ONNX-defined result (onnxruntime traps);
+ * we define it as 0 so a bad input cannot crash the process. */
+static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+
+static int64_t int_div(int64_t a, int64_t b)
+{
+    if (b == 0)
+        return 0;
+    if (b == -1) /* INT64_MIN / -1 overflows; negate with wrap-around instead */
+        return (int64_t)(0 - (uint64_t)a);
+    return a / b; /* C truncates toward zero, as ONNX integer Div does */
+}
+
+/* Integer power by squaring with wrap-around; a negative exponent gives 1/a^|b|
+ * truncated: 1 for a == 1, +-1 for a == -1, else 0 (0 for 0^-n, see int_div). */
+static int64_t int_pow(int64_t a, int64_t b)
+{
+    if (b < 0)
+        return a == 1 ? 1 : a == -1 ? (b % 2 ? -1 : 1) : 0;
+    int64_t acc = 1;
+    for (; b > 0; b >>= 1) {
+        if (b & 1)
+            acc = wrap_mul(acc, a);
+        a = wrap_mul(a, a);
+    }
+    return acc;
+}
+
+static int64_t combine_int(arith k, int64_t a, int64_t b)
+{
+    switch (k) {
+    case ARITH_SUB: return wrap_add(a, (int64_t)(0 - (uint64_t)b));
+    case ARITH_MUL: return wrap_mul(a, b);
+    case ARITH_DIV: return int_div(a, b);
+    case ARITH_POW: return int_pow(a, b);
+    case ARITH_MAX: return a > b ? a : b;
+    case ARITH_MIN: return a < b ? a : b;
+    default: return wrap_add(a, b); /* ADD, MEAN */
+    }
+}
+
+/* out[e] = out[e] (op) in[map(e)], out[e] /= n_inputs for the Mean step; one loop
+ * stamped per dtype. Float results are computed in double and rounded once, which
+ * equals float arithmetic for + - * / (exact double rounding) and is closer for pow. */
+#define DEFINE_COMBINE_LOOP(name, T, combine, load, store)                                    \
+    static void name(arith k, cg_tensor *out, const cg_tensor *in, const cg_bcast *b)        \
+    {                                                                                         \
+        T *o = out->data;                                                                     \
+        const T *x = in->data;                                                                \
+        cg_bcast_iter it = cg_bcast_begin(b);                                                 \
+        for (int64_t e = 0; e < out->numel; e++, cg_bcast_next(&it))                          \
+            o[e] = store(T, combine(k, load(o[e]), load(x[it.index])));                       \
+    }                                                                                         \
+    static void name##_divide(cg_tensor *out, int n)                                          \
+    {                                                                                         \
+        T *o = out->data;                                                                     \
+        for (int64_t e = 0; e < out->numel; e++)                                              \
+            o[e] = store(T, load(o[e]) / n);                                                  \
+    }
+#define AS_IS(v) (v)
+#define CAST_TO(T, v) ((T)(v))
+/* float16 elements are stored as IEEE half bits: widened to float for the arithmetic. */
+#define HALF_TO(T, v) cg_float_to_half((float)(v))
+
+/* uint64 needs its own arithmetic: its upper half does not fit int64. Wraps like the
+ * hardware; x/0 is 0 as for the signed types. */
+static uint64_t combine_uint(arith k, uint64_t a, uint64_t b)
+{
+    uint64_t acc = 1;
+    switch (k) {
+    case ARITH_SUB: return a - b;
+    case ARITH_MUL: return a * b;
+    case ARITH_DIV: return b == 0 ? 0 : a / b;
+    case ARITH_POW:
+        for (; b > 0; b >>= 1, a *= a)
+            if (b & 1)
+                acc *= a;
+        return acc;
+    case ARITH_MAX: return a > b ? a : b;
+    case ARITH_MIN: return a < b ? a : b;
+    default: return a + b; /* ADD, MEAN */
+    }
+}
+
+DEFINE_COMBINE_LOOP(combine_f32, float, combine_f64, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_d64, double, combine_f64, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_f16, uint16_t, combine_f64, cg_half_to_float, HALF_TO)
+DEFINE_COMBINE_LOOP(combine_i32, int32_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_l64, int64_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_u64, uint64_t, combine_uint, AS_IS, CAST_TO)
+/* Narrower integers: computed in int64 and narrowed, which wraps modulo 2^n exactly
+ * as arithmetic in the narrow type would. */
+DEFINE_COMBINE_LOOP(combine_i8, int8_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_u8, uint8_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_i16, int16_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_u16, uint16_t, combine_int, AS_IS, CAST_TO)
+DEFINE_COMBINE_LOOP(combine_u32, uint32_t, combine_int, AS_IS, CAST_TO)
+
+typedef struct combine_loops {
+    cg_dtype dtype;
+    void (*combine)(arith, cg_tensor *, const cg_tensor *, const cg_bcast *);
+    void (*divide)(cg_tensor *, int);
+} combine_loops;
+
+static const combine_loops COMBINE_LOOPS[] = {
+    {CG_FLOAT, combine_f32, combine_f32_divide},
+    {CG_DOUBLE, combine_d64, combine_d64_divide},
+    {CG_INT32, combine_i32, combine_i32_divide},
+    {CG_INT64, combine_l64, combine_l64_divide},
+    {CG_INT8, combine_i8, combine_i8_divide},
+    {CG_UINT8, combine_u8, combine_u8_divide},
+    {CG_INT16, combine_i16, combine_i16_divide},
+    {CG_UINT16, combine_u16, combine_u16_divide},
+    {CG_UINT32, combine_u32, combine_u32_divide},
+    {CG_UINT64, combine_u64, combine_u64_divide},
+    {CG_FLOAT16, combine_f16, combine_f16_divide},
+};
+
+static const combine_loops *find_loops(cg_dtype t)
+{
+    for (size_t i = 0; i < sizeof COMBINE_LOOPS / sizeof COMBINE_LOOPS[0]; i++)
+        if (COMBINE_LOOPS[i].dtype == t)
+            return &COMBINE_LOOPS[i];
+    return NULL;
+}
+
+/* Where input i's first axis sits in the output: right-aligned (numpy), or for B
+ * under the legacy opset<7 rule at `axis` (Add-1/6 spec; a 1-element B anywhere). */
+static int kernel_input_start(const cg_run_ctx *c, const elementwise_op *op, int i, const cg_tensor *in,
+                              int out_rank)
+{
+    int start = out_rank - in->rank;
+    if (i != 1 || op->variadic || c->opset >= op->numpy_since)
+        return start;
+    if (cg_attr_int(c->node, "broadcast", 0) == 0)
+        return 0;
+    const cg_attr *axis = cg_node_attr(c->node, "axis");
+    if (!axis || in->numel == 1)
+        return start;
+    return axis->i < 0 ? (int)(axis->i + out_rank) : (int)axis->i;
+}
+
+static cg_code map_input(cg_run_ctx *c, const elementwise_op *op, int i, const cg_tensor *out, cg_bcast *b)
+{
+    const cg_tensor *in = cg_run_in(c, i);
+    if (!in)
+        return cg_run_fail(c, CG_ERR_INVALID, "input %d is missing", i);
+    int start = kernel_input_start(c, op, i, in, out->rank);
+    if (cg_bcast_init(b, out->rank, out->dims, in->rank, in->dims, start))
+        return CG_OK;
+    return cg_run_fail(c, CG_ERR_INVALID, "input %d (rank %d) does not broadcast to the output (rank %d)", i,
+                       in->rank, out->rank);
+}
+
+/* Pow-12+ with an exponent type other than the base's: element by element through
+ * double (integer exponent on an integer base stays exact). A float result outside
+ * an integer base's range is stored as 0, since converting it is undefined in C; a
+ * uint64 exponent above INT64_MAX on an integer base reads as negative (result 0/+-1). */
+static cg_code run_pow_mixed(cg_run_ctx *c, cg_tensor *out, const cg_tensor *x, const cg_tensor *y)
+{
+    cg_bcast bx, by;
+    if (!cg_bcast_init_numpy(&bx, out, x) || !cg_bcast_init_numpy(&by, out, y))
+        return cg_run_fail(c, CG_ERR_INVALID, "inputs do not broadcast to the output");
+    bool int_base = out->dtype == CG_INT32 || out->dtype == CG_INT64;
+    for (int64_t e = 0; e < out->numel; e++) {
+        int64_t ix = cg_bcast_index(&bx, e), iy = cg_bcast_index(&by, e);
+        double r = pow(cg_tensor_get_f64(x, ix), cg_tensor_get_f64(y, iy));
+        int64_t ri = 0;
+        if (int_base && cg_dtype_is_int(y->dtype))
+            ri = int_pow(cg_tensor_get_i64(x, ix), cg_tensor_get_i64(y, iy));
+        else if (int_base && r > -9.2e18 && r < 9.2e18)
+            ri = (int64_t)r;
+        switch (out->dtype) {
+        case CG_FLOAT: ((float *)out->data)[e] = (float)r; break;
+        case CG_DOUBLE: ((double *)out->data)[e] = r; break;
+        case CG_INT32: ((int32_t *)out->data)[e] = (int32_t)ri; break;
+        default: ((int64_t *)out->data)[e] = ri; break;
+        }
+    }
+    return CG_OK;
+}
+
+static bool pow_exponent_supported(cg_dtype t)
+{
+    return t == CG_FLOAT || t == CG_DOUBLE || t == CG_FLOAT16 || cg_dtype_is_int(t);
+}
+
+/* Pow-12+ lets the exponent's type differ from the base's (T1 in the Pow-12 docs). */
+static cg_code run_pow_mixed_checked(cg_run_ctx *c, cg_tensor *out, const cg_tensor *x, const cg_tensor *y)
+{
+    cg_dtype t = out->dtype;
+    if (t != CG_FLOAT && t != CG_DOUBLE && t != CG_INT32 && t != CG_INT64)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(t));
+    if (!pow_exponent_supported(y->dtype))
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s exponents are not supported", cg_dtype_name(y->dtype));
+    return run_pow_mixed(c, out, x, y);
+}
+
+/* Input i, already of the output's type, broadcast into place. */
+static cg_code map_same_typed_input(cg_run_ctx *c, const elementwise_op *op, int i, const cg_tensor *out,
+                                    cg_bcast *b)
+{
+    cg_code rc = map_input(c, op, i, out, b);
+    if (rc == CG_OK && cg_run_in(c, i)->dtype != out->dtype)
+        return cg_run_fail(c, CG_ERR_INVALID, "input %d is %s, output %s", i,
+                           cg_dtype_name(cg_run_in(c, i)->dtype), cg_dtype_name(out->dtype));
+    return rc;
+}
+
+/* Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean: the output starts as input 0
+ * broadcast, then each further input is folded in; Mean divides at the end. */
+static cg_code run_elementwise(cg_run_ctx *c)
+{
+    const elementwise_op *op = find_elementwise(c->node->op_type);
+    cg_tensor *out = cg_run_out(c, 0);
+    const cg_tensor *x = cg_run_in(c, 0), *y = cg_run_in(c, 1);
+    if (!op || !out || !x)
+        return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (op->kind == ARITH_POW && y && y->dtype != out->dtype)
+        return run_pow_mixed_checked(c, out, x, y);
+    const combine_loops *loops = find_loops(out->dtype);
+    if (!loops)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(out->dtype));
+    cg_bcast b;
+    cg_code rc = map_same_typed_input(c, op, 0, out, &b);
+    if (rc != CG_OK)
+        return rc;
+    cg_bcast_copy(out, x, &b);
+    for (int i = 1; i < c->n_in; i++) {
+        if ((rc = map_same_typed_input(c, op, i, out, &b)) != CG_OK)
+            return rc;
+        loops->combine(op->kind, out, cg_run_in(c, i), &b);
+    }
+    if (op->kind == ARITH_MEAN)
+        loops->divide(out, c->n_in);
+    return CG_OK;
+}
+
+/* PRelu: y = x < 0 ? slope * x : x, slope broadcast onto X (PRelu-7+). Before opset 7
+ * no rule is written down; a 1-D slope of X's channel count is taken per channel
+ * (axis 1), as the opset-6 era converters emitted it. */
+static double mul_f64(double a, double b) { return a * b; }
+
+/* Float products are exact in double before the one rounding; integer ones wrap. */
+#define DEFINE_PRELU_LOOP(name, T, mul)                                                       \
+    static void name(cg_tensor *out, const cg_tensor *in, const cg_tensor *slope, const cg_bcast *b) \
+    {                                                                                         \
+        T *o = out->data;                                                                     \
+        const T *x = in->data, *s = slope->data;                                              \
+        cg_bcast_iter it = cg_bcast_begin(b);                                                 \
+        for (int64_t e = 0; e < out->numel; e++, cg_bcast_next(&it))                          \
+            o[e] = x[e] < 0 ? (T)mul(s[it.index], x[e]) : x[e];                               \
+    }
+DEFINE_PRELU_LOOP(prelu_f32, float, mul_f64)
+DEFINE_PRELU_LOOP(prelu_f64, double, mul_f64)
+DEFINE_PRELU_LOOP(prelu_i32, int32_t, wrap_mul)
+DEFINE_PRELU_LOOP(prelu_i64, int64_t, wrap_mul)
+
+static bool map_slope(const cg_tensor *x, const cg_tensor *slope, cg_bcast *b)
+{
+    if (cg_bcast_init_numpy(b, x, slope))
+        return true;
+    return slope->rank == 1 && x->rank >= 2 && cg_bcast_init(b, x->rank, x->dims, 1, slope->dims, 1);
+}
+
+static cg_code run_prelu(cg_run_ctx *c)
+{
+    const cg_tensor *x = cg_run_in(c, 0), *slope = cg_run_in(c, 1);
+    cg_tensor *out = cg_run_out(c, 0);
+    cg_bcast b;
+    if (!x || !slope || !out)
+        return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (slope->dtype != x->dtype || out->dtype != x->dtype || out->numel != x->numel)
+        return cg_run_fail(c, CG_ERR_INVALID, "X, slope and Y must share a type and X's shape");
+    if (!map_slope(x, slope, &b))
+        return cg_run_fail(c, CG_ERR_INVALID, "slope does not broadcast onto X");
+    switch (x->dtype) {
+    case CG_FLOAT: prelu_f32(out, x, slope, &b); return CG_OK;
+    case CG_DOUBLE: prelu_f64(out, x, slope, &b); return CG_OK;
+    case CG_INT32: prelu_i32(out, x, slope, &b); return CG_OK;
+    case CG_INT64: prelu_i64(out, x, slope, &b); return CG_OK;
+    default: return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(x->dtype));
+    }
+}
+
 /* One entry per since-version (ONNX operator docs, opsets up to 17). */
 const cg_op_def cg_ops_elementwise[] = {
-    {"", "Add", 1, infer_elementwise},   {"", "Add", 6, infer_elementwise},
-    {"", "Add", 7, infer_elementwise},   {"", "Add", 13, infer_elementwise},
-    {"", "Add", 14, infer_elementwise},  {"", "Sub", 1, infer_elementwise},
-    {"", "Sub", 6, infer_elementwise},   {"", "Sub", 7, infer_elementwise},
-    {"", "Sub", 13, infer_elementwise},  {"", "Sub", 14, infer_elementwise},
-    {"", "Mul", 1, infer_elementwise},   {"", "Mul", 6, infer_elementwise},
-    {"", "Mul", 7, infer_elementwise},   {"", "Mul", 13, infer_elementwise},
-    {"", "Mul", 14, infer_elementwise},  {"", "Div", 1, infer_elementwise},
-    {"", "Div", 6, infer_elementwise},   {"", "Div", 7, infer_elementwise},
-    {"", "Div", 13, infer_elementwise},  {"", "Div", 14, infer_elementwise},
-    {"", "Pow", 1, infer_elementwise},   {"", "Pow", 7, infer_elementwise},
-    {"", "Pow", 12, infer_elementwise},  {"", "Pow", 13, infer_elementwise},
-    {"", "Pow", 15, infer_elementwise},  {"", "Max", 1, infer_elementwise},
-    {"", "Max", 6, infer_elementwise},   {"", "Max", 8, infer_elementwise},
-    {"", "Max", 12, infer_elementwise},  {"", "Max", 13, infer_elementwise},
-    {"", "Min", 1, infer_elementwise},   {"", "Min", 6, infer_elementwise},
-    {"", "Min", 8, infer_elementwise},   {"", "Min", 12, infer_elementwise},
-    {"", "Min", 13, infer_elementwise},  {"", "Sum", 1, infer_elementwise},
-    {"", "Sum", 6, infer_elementwise},   {"", "Sum", 8, infer_elementwise},
-    {"", "Sum", 13, infer_elementwise},  {"", "Mean", 1, infer_elementwise},
-    {"", "Mean", 6, infer_elementwise},  {"", "Mean", 8, infer_elementwise},
-    {"", "Mean", 13, infer_elementwise}, {"", "PRelu", 1, infer_prelu},
-    {"", "PRelu", 6, infer_prelu},       {"", "PRelu", 7, infer_prelu},
-    {"", "PRelu", 9, infer_prelu},       {"", "PRelu", 16, infer_prelu},
-    {NULL, NULL, 0, NULL},
+    {"", "Add", 1, infer_elementwise, run_elementwise},   {"", "Add", 6, infer_elementwise, run_elementwise},
+    {"", "Add", 7, infer_elementwise, run_elementwise},   {"", "Add", 13, infer_elementwise, run_elementwise},
+    {"", "Add", 14, infer_elementwise, run_elementwise},  {"", "Sub", 1, infer_elementwise, run_elementwise},
+    {"", "Sub", 6, infer_elementwise, run_elementwise},   {"", "Sub", 7, infer_elementwise, run_elementwise},
+    {"", "Sub", 13, infer_elementwise, run_elementwise},  {"", "Sub", 14, infer_elementwise, run_elementwise},
+    {"", "Mul", 1, infer_elementwise, run_elementwise},   {"", "Mul", 6, infer_elementwise, run_elementwise},
+    {"", "Mul", 7, infer_elementwise, run_elementwise},   {"", "Mul", 13, infer_elementwise, run_elementwise},
+    {"", "Mul", 14, infer_elementwise, run_elementwise},  {"", "Div", 1, infer_elementwise, run_elementwise},
+    {"", "Div", 6, infer_elementwise, run_elementwise},   {"", "Div", 7, infer_elementwise, run_elementwise},
+    {"", "Div", 13, infer_elementwise, run_elementwise},  {"", "Div", 14, infer_elementwise, run_elementwise},
+    {"", "Pow", 1, infer_elementwise, run_elementwise},   {"", "Pow", 7, infer_elementwise, run_elementwise},
+    {"", "Pow", 12, infer_elementwise, run_elementwise},  {"", "Pow", 13, infer_elementwise, run_elementwise},
+    {"", "Pow", 15, infer_elementwise, run_elementwise},  {"", "Max", 1, infer_elementwise, run_elementwise},
+    {"", "Max", 6, infer_elementwise, run_elementwise},   {"", "Max", 8, infer_elementwise, run_elementwise},
+    {"", "Max", 12, infer_elementwise, run_elementwise},  {"", "Max", 13, infer_elementwise, run_elementwise},
+    {"", "Min", 1, infer_elementwise, run_elementwise},   {"", "Min", 6, infer_elementwise, run_elementwise},
+    {"", "Min", 8, infer_elementwise, run_elementwise},   {"", "Min", 12, infer_elementwise, run_elementwise},
+    {"", "Min", 13, infer_elementwise, run_elementwise},  {"", "Sum", 1, infer_elementwise, run_elementwise},
+    {"", "Sum", 6, infer_elementwise, run_elementwise},   {"", "Sum", 8, infer_elementwise, run_elementwise},
+    {"", "Sum", 13, infer_elementwise, run_elementwise},  {"", "Mean", 1, infer_elementwise, run_elementwise},
+    {"", "Mean", 6, infer_elementwise, run_elementwise},  {"", "Mean", 8, infer_elementwise, run_elementwise},
+    {"", "Mean", 13, infer_elementwise, run_elementwise}, {"", "PRelu", 1, infer_prelu, run_prelu},
+    {"", "PRelu", 6, infer_prelu, run_prelu},       {"", "PRelu", 7, infer_prelu, run_prelu},
+    {"", "PRelu", 9, infer_prelu, run_prelu},       {"", "PRelu", 16, infer_prelu, run_prelu},
+    {NULL, NULL, 0, NULL, NULL},
 };

@@ -16,7 +16,8 @@ CG_DECLARE_FAMILY(pool);       /* MaxPool, AveragePool, LpPool, Global{Average,M
 CG_DECLARE_FAMILY(norm);       /* BatchNormalization, InstanceNormalization */
 CG_DECLARE_FAMILY(matmul);     /* Gemm, MatMul */
 CG_DECLARE_FAMILY(activation); /* Relu, LeakyRelu, Elu, Selu, Sigmoid, HardSigmoid, HardSwish,
-                                  Tanh, Clip, Sqrt, Erf, Softmax, LogSoftmax */
+                                  Tanh, Clip, Sqrt, Erf, Softmax, LogSoftmax, Exp, Log, Neg,
+                                  Abs, Reciprocal */
 CG_DECLARE_FAMILY(elementwise);/* Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean, PRelu */
 CG_DECLARE_FAMILY(shape);      /* Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat,
                                   Split, Shape, Gather, Slice, Expand, Pad, Identity, Dropout,

@@ -1,4 +1,5 @@
 /* Operator family 'matmul': Gemm and MatMul. */
+#include "ops/broadcast.h"
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
@@ -162,16 +163,190 @@ static cg_code infer_matmul(cg_infer_ctx *c)
     return CG_OK;
 }
 
+
+/* ---- kernels ---- */
+
+/* One [M, K] x [K, N] product; the strides express transposition (a[i, k] sits
+ * at i*a_row + k*a_col). */
+typedef struct mm_geom {
+    int64_t m, n, k;
+    int64_t a_row, a_col, b_row, b_col;
+} mm_geom;
+
+/* Sums are kept in double for float types; integer sums in uint64_t, which wraps
+ * like two's-complement hardware instead of overflowing into undefined behaviour.
+ * float16 elements are IEEE half bits, widened on load and rounded on store. */
+#define AS_IS(v) (v)
+#define CAST_TO(T, v) ((T)(v))
+#define HALF_TO(T, v) cg_float_to_half((float)(v))
+
+#define DEFINE_MATMUL_LOOP(name, T, ACC, load, store)                                         \
+    static void name(const mm_geom *g, const void *av, const void *bv, void *yv)             \
+    {                                                                                         \
+        const T *a = av, *b = bv;                                                             \
+        T *y = yv;                                                                            \
+        for (int64_t i = 0; i < g->m; i++)                                                    \
+            for (int64_t j = 0; j < g->n; j++) {                                              \
+                ACC acc = 0;                                                                  \
+                for (int64_t k = 0; k < g->k; k++)                                            \
+                    acc += (ACC)load(a[i * g->a_row + k * g->a_col]) *                        \
+                           (ACC)load(b[k * g->b_row + j * g->b_col]);                         \
+                y[i * g->n + j] = store(T, acc);                                              \
+            }                                                                                 \
+    }
+DEFINE_MATMUL_LOOP(matmul_f32, float, double, AS_IS, CAST_TO)
+DEFINE_MATMUL_LOOP(matmul_f64, double, double, AS_IS, CAST_TO)
+DEFINE_MATMUL_LOOP(matmul_f16, uint16_t, double, cg_half_to_float, HALF_TO)
+DEFINE_MATMUL_LOOP(matmul_i32, int32_t, uint64_t, AS_IS, CAST_TO)
+DEFINE_MATMUL_LOOP(matmul_i64, int64_t, uint64_t, AS_IS, CAST_TO)
+DEFINE_MATMUL_LOOP(matmul_u32, uint32_t, uint64_t, AS_IS, CAST_TO)
+DEFINE_MATMUL_LOOP(matmul_u64, uint64_t, uint64_t, AS_IS, CAST_TO)
+
+typedef void (*matmul_loop)(const mm_geom *, const void *, const void *, void *);
+
+static matmul_loop find_matmul_loop(cg_dtype t)
+{
+    switch (t) {
+    case CG_FLOAT: return matmul_f32;
+    case CG_DOUBLE: return matmul_f64;
+    case CG_INT32: return matmul_i32;
+    case CG_INT64: return matmul_i64;
+    case CG_UINT32: return matmul_u32;
+    case CG_UINT64: return matmul_u64;
+    case CG_FLOAT16: return matmul_f16;
+    default: return NULL;
+    }
+}
+
+static cg_code check_operands(cg_run_ctx *c, const cg_tensor *a, const cg_tensor *b, const cg_tensor *y,
+                              matmul_loop *loop)
+{
+    if (!a || !b || !y)
+        return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (a->dtype != b->dtype || y->dtype != a->dtype)
+        return cg_run_fail(c, CG_ERR_INVALID, "A, B and Y must share a type");
+    *loop = find_matmul_loop(a->dtype);
+    if (!*loop)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(a->dtype));
+    return CG_OK;
+}
+
+/* Y = alpha * A' * B' + beta * C, C broadcast to [M, N] (ONNX Gemm). Float types
+ * only: alpha and beta are float attributes, which integer Gemm would have to round
+ * in a way the spec leaves open. */
+static cg_code gemm_add_c(cg_run_ctx *c, cg_tensor *y, double alpha, double beta)
+{
+    const cg_tensor *ct = cg_run_in(c, 2);
+    cg_bcast map;
+    if (ct && ct->dtype != y->dtype)
+        return cg_run_fail(c, CG_ERR_INVALID, "C must have A's type");
+    if (ct && !cg_bcast_init_numpy(&map, y, ct))
+        return cg_run_fail(c, CG_ERR_INVALID, "C does not broadcast to [M, N]");
+    for (int64_t e = 0; e < y->numel; e++) {
+        double v = alpha * cg_tensor_get_f64(y, e);
+        if (ct)
+            v += beta * cg_tensor_get_f64(ct, cg_bcast_index(&map, e));
+        if (y->dtype == CG_FLOAT)
+            ((float *)y->data)[e] = (float)v;
+        else if (y->dtype == CG_DOUBLE)
+            ((double *)y->data)[e] = v;
+        else
+            ((uint16_t *)y->data)[e] = cg_float_to_half((float)v);
+    }
+    return CG_OK;
+}
+
+static cg_code run_gemm(cg_run_ctx *c)
+{
+    const cg_tensor *a = cg_run_in(c, 0), *b = cg_run_in(c, 1);
+    cg_tensor *y = cg_run_out(c, 0);
+    matmul_loop loop;
+    cg_code rc = check_operands(c, a, b, y, &loop);
+    if (rc != CG_OK)
+        return rc;
+    if (!cg_dtype_is_float(a->dtype) || a->dtype == CG_BFLOAT16) /* alpha, beta are floats */
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(a->dtype));
+    if (a->rank != 2 || b->rank != 2 || y->rank != 2)
+        return cg_run_fail(c, CG_ERR_INVALID, "A, B and Y must be matrices");
+    bool ta = cg_attr_int(c->node, "transA", 0) != 0, tb = cg_attr_int(c->node, "transB", 0) != 0;
+    mm_geom g = {.m = y->dims[0], .n = y->dims[1], .k = a->dims[ta ? 0 : 1]};
+    if (a->dims[ta ? 1 : 0] != g.m || b->dims[tb ? 0 : 1] != g.n || b->dims[tb ? 1 : 0] != g.k)
+        return cg_run_fail(c, CG_ERR_INVALID, "A, B and Y sizes do not agree");
+    g.a_row = ta ? 1 : g.k;
+    g.a_col = ta ? g.m : 1;
+    g.b_row = tb ? 1 : g.n;
+    g.b_col = tb ? g.k : 1;
+    loop(&g, a->data, b->data, y->data);
+    return gemm_add_c(c, y, cg_attr_float(c->node, "alpha", 1.0f), cg_attr_float(c->node, "beta", 1.0f));
+}
+
+/* numpy.matmul: a 1-D A is [1, K], a 1-D B is [K, 1] (the added dim is not in Y);
+ * the batch dims (all but the last two) broadcast. */
+typedef struct matmul_plan {
+    mm_geom g;
+    int batch_rank;
+    cg_bcast a_batch, b_batch;
+    int64_t batches;
+} matmul_plan;
+
+static bool plan_matmul(const cg_tensor *a, const cg_tensor *b, const cg_tensor *y, matmul_plan *p)
+{
+    if (a->rank < 1 || b->rank < 1)
+        return false;
+    int ra = a->rank >= 2 ? a->rank - 2 : 0, rb = b->rank >= 2 ? b->rank - 2 : 0;
+    p->g.m = a->rank >= 2 ? a->dims[a->rank - 2] : 1;
+    p->g.k = a->dims[a->rank - 1];
+    p->g.n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+    int64_t kb = b->rank >= 2 ? b->dims[b->rank - 2] : b->dims[0];
+    p->batch_rank = y->rank - (a->rank >= 2) - (b->rank >= 2);
+    if (kb != p->g.k || p->batch_rank < 0 || p->batch_rank < ra || p->batch_rank < rb)
+        return false;
+    p->g.a_row = p->g.k;
+    p->g.a_col = 1;
+    p->g.b_row = p->g.n;
+    p->g.b_col = 1;
+    p->batches = 1;
+    for (int d = 0; d < p->batch_rank; d++)
+        p->batches *= y->dims[d];
+    return cg_bcast_init(&p->a_batch, p->batch_rank, y->dims, ra, a->dims, p->batch_rank - ra) &&
+           cg_bcast_init(&p->b_batch, p->batch_rank, y->dims, rb, b->dims, p->batch_rank - rb) &&
+           p->batches * p->g.m * p->g.n == y->numel;
+}
+
+static cg_code run_matmul(cg_run_ctx *c)
+{
+    const cg_tensor *a = cg_run_in(c, 0), *b = cg_run_in(c, 1);
+    cg_tensor *y = cg_run_out(c, 0);
+    matmul_loop loop;
+    matmul_plan p;
+    cg_code rc = check_operands(c, a, b, y, &loop);
+    if (rc != CG_OK)
+        return rc;
+    if (!plan_matmul(a, b, y, &p))
+        return cg_run_fail(c, CG_ERR_INVALID, "A, B and Y shapes do not agree");
+    if (y->numel == 0)
+        return CG_OK;
+    size_t size = cg_dtype_size(a->dtype);
+    const char *ad = a->data, *bd = b->data;
+    char *yd = y->data;
+    for (int64_t bi = 0; bi < p.batches; bi++) {
+        int64_t ia = cg_bcast_index(&p.a_batch, bi), ib = cg_bcast_index(&p.b_batch, bi);
+        loop(&p.g, ad + (size_t)(ia * p.g.m * p.g.k) * size, bd + (size_t)(ib * p.g.k * p.g.n) * size,
+             yd + (size_t)(bi * p.g.m * p.g.n) * size);
+    }
+    return CG_OK;
+}
+
 /* Versions from the ONNX operator docs: Gemm 1, 6, 7, 9, 11, 13; MatMul 1, 9, 13. */
 const cg_op_def cg_ops_matmul[] = {
-    {"", "Gemm", 1, infer_gemm},
-    {"", "Gemm", 6, infer_gemm},
-    {"", "Gemm", 7, infer_gemm},
-    {"", "Gemm", 9, infer_gemm},
-    {"", "Gemm", 11, infer_gemm},
-    {"", "Gemm", 13, infer_gemm},
-    {"", "MatMul", 1, infer_matmul},
-    {"", "MatMul", 9, infer_matmul},
-    {"", "MatMul", 13, infer_matmul},
-    {NULL, NULL, 0, NULL},
+    {"", "Gemm", 1, infer_gemm, run_gemm},
+    {"", "Gemm", 6, infer_gemm, run_gemm},
+    {"", "Gemm", 7, infer_gemm, run_gemm},
+    {"", "Gemm", 9, infer_gemm, run_gemm},
+    {"", "Gemm", 11, infer_gemm, run_gemm},
+    {"", "Gemm", 13, infer_gemm, run_gemm},
+    {"", "MatMul", 1, infer_matmul, run_matmul},
+    {"", "MatMul", 9, infer_matmul, run_matmul},
+    {"", "MatMul", 13, infer_matmul, run_matmul},
+    {NULL, NULL, 0, NULL, NULL},
 };

@@ -1,5 +1,8 @@
 /* Operator family 'norm': BatchNormalization and InstanceNormalization (ONNX,
  * channels first). Y has X's shape; per-channel operands must be [C]. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
@@ -161,17 +164,209 @@ static cg_code infer_instance_norm(cg_infer_ctx *c)
     return CG_OK;
 }
 
+
+/* ---- kernels ---- */
+
+/* X viewed as [N, C, inner]: both ops normalize y = x * a + b with one (a, b) pair
+ * per (n, c), where a = scale / sqrt(var + epsilon) and b = B - mean * a. */
+typedef struct norm_geom {
+    int64_t n, c, inner;
+} norm_geom;
+
+/* float16 elements are IEEE half bits: widened to float, rounded back on store. */
+#define AS_IS(v) (v)
+#define CAST_TO(T, v) ((T)(v))
+#define HALF_TO(T, v) cg_float_to_half((float)(v))
+
+#define DEFINE_AFFINE_LOOP(name, T, load, store)                                              \
+    static void name(const norm_geom *g, const double *a, const double *b, cg_tensor *out,    \
+                     const cg_tensor *in)                                                     \
+    {                                                                                         \
+        T *o = out->data;                                                                     \
+        const T *x = in->data;                                                                \
+        for (int64_t nc = 0; nc < g->n * g->c; nc++)                                          \
+            for (int64_t i = nc * g->inner; i < (nc + 1) * g->inner; i++)                     \
+                o[i] = store(T, load(x[i]) * a[nc] + b[nc]);                                  \
+    }
+DEFINE_AFFINE_LOOP(affine_f32, float, AS_IS, CAST_TO)
+DEFINE_AFFINE_LOOP(affine_f64, double, AS_IS, CAST_TO)
+DEFINE_AFFINE_LOOP(affine_f16, uint16_t, cg_half_to_float, HALF_TO)
+
+static cg_code apply_affine(cg_run_ctx *c, const norm_geom *g, const double *a, const double *b)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    cg_tensor *y = cg_run_out(c, 0);
+    if (y->dtype != x->dtype || y->numel != x->numel)
+        return cg_run_fail(c, CG_ERR_INVALID, "output does not match X's type and size");
+    if (x->dtype == CG_FLOAT)
+        affine_f32(g, a, b, y, x);
+    else if (x->dtype == CG_DOUBLE)
+        affine_f64(g, a, b, y, x);
+    else
+        affine_f16(g, a, b, y, x);
+    return CG_OK;
+}
+
+/* Mean and population variance of channel ch over the n range [n0, n1) and all of
+ * inner (numpy x.mean / x.var, as the ONNX reference implementations use). */
+static void channel_stats(const cg_tensor *x, const norm_geom *g, int64_t ch, int64_t n0, int64_t n1,
+                          double *mean, double *var)
+{
+    double sum = 0, sq = 0;
+    int64_t count = (n1 - n0) * g->inner;
+    for (int64_t n = n0; n < n1; n++)
+        for (int64_t i = 0; i < g->inner; i++)
+            sum += cg_tensor_get_f64(x, (n * g->c + ch) * g->inner + i);
+    *mean = count > 0 ? sum / (double)count : 0;
+    for (int64_t n = n0; n < n1; n++)
+        for (int64_t i = 0; i < g->inner; i++) {
+            double d = cg_tensor_get_f64(x, (n * g->c + ch) * g->inner + i) - *mean;
+            sq += d * d;
+        }
+    *var = count > 0 ? sq / (double)count : 0;
+}
+
+/* Checks X's dtype, splits it into [N, C, inner] with C = the per-channel operands'
+ * size (BatchNormalization with spatial=0 before opset 9 normalizes per activation:
+ * its C covers every dim after N), and allocates the coefficient arrays. */
+static cg_code norm_setup(cg_run_ctx *c, int n_operands, norm_geom *g, double **a, double **b)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    *a = *b = NULL;
+    if (!x || !cg_run_out(c, 0))
+        return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (x->dtype != CG_FLOAT && x->dtype != CG_DOUBLE && x->dtype != CG_FLOAT16)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(x->dtype));
+    g->n = x->rank > 0 ? x->dims[0] : 1;
+    g->c = cg_run_in(c, 1) ? cg_run_in(c, 1)->numel : 0;
+    for (int i = 1; i < n_operands; i++)
+        if (!cg_run_in(c, i) || cg_run_in(c, i)->numel != g->c)
+            return cg_run_fail(c, CG_ERR_INVALID, "operand %d does not have %lld elements", i, (long long)g->c);
+    if (x->numel == 0)
+        return CG_OK;
+    if (g->n <= 0 || g->c <= 0 || x->numel % (g->n * g->c) != 0)
+        return cg_run_fail(c, CG_ERR_INVALID, "X's size does not split into N x %lld channels", (long long)g->c);
+    g->inner = x->numel / (g->n * g->c);
+    *a = malloc((size_t)(g->n * g->c) * sizeof **a);
+    *b = malloc((size_t)(g->n * g->c) * sizeof **b);
+    if (!*a || !*b)
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory for %lld coefficients", (long long)(g->n * g->c));
+    return CG_OK;
+}
+
+/* BatchNormalization-14/15 training_mode=1: normalize with the batch statistics and
+ * output running_mean = mean * momentum + batch_mean * (1 - momentum), likewise var
+ * (ONNX BatchNormalization-15 docs and its reference implementation). */
+static cg_code bn_training_stats(cg_run_ctx *c, const norm_geom *g, double *mean, double *var)
+{
+    double momentum = cg_attr_float(c->node, "momentum", 0.9f);
+    const cg_tensor *in_mean = cg_run_in(c, 3), *in_var = cg_run_in(c, 4);
+    cg_tensor *run_mean = cg_run_out(c, 1), *run_var = cg_run_out(c, 2);
+    for (int64_t ch = 0; ch < g->c; ch++) {
+        channel_stats(cg_run_in(c, 0), g, ch, 0, g->n, &mean[ch], &var[ch]);
+        double m = cg_tensor_get_f64(in_mean, ch) * momentum + mean[ch] * (1 - momentum);
+        double v = cg_tensor_get_f64(in_var, ch) * momentum + var[ch] * (1 - momentum);
+        for (int k = 0; k < 2; k++) {
+            cg_tensor *t = k == 0 ? run_mean : run_var;
+            double val = k == 0 ? m : v;
+            if (!t || t->numel != g->c)
+                continue;
+            if (t->dtype == CG_FLOAT)
+                ((float *)t->data)[ch] = (float)val;
+            else if (t->dtype == CG_DOUBLE)
+                ((double *)t->data)[ch] = val;
+            else
+                return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s statistics are not supported", cg_dtype_name(t->dtype));
+        }
+    }
+    return CG_OK;
+}
+
+/* Before opset 14 BatchNormalization may also name the training statistics outputs
+ * (mean, var, saved_mean, saved_var); their training semantics are not implemented. */
+static cg_code refuse_legacy_stat_outputs(cg_run_ctx *c)
+{
+    for (int i = 1; c->opset < 14 && i < c->n_out; i++)
+        if (cg_run_out(c, i))
+            return cg_run_fail(c, CG_ERR_UNSUPPORTED,
+                               "the training statistics outputs before opset 14 are not supported");
+    return CG_OK;
+}
+
+/* Per channel: a = scale / sqrt(var + epsilon), b = B - mean * a, copied to every n.
+ * On entry, with training set, a and b hold the batch mean and var. */
+static void bn_coefficients(cg_run_ctx *c, const norm_geom *g, bool training, double *a, double *b)
+{
+    double eps = cg_attr_float(c->node, "epsilon", 1e-5f);
+    for (int64_t ch = 0; ch < g->c; ch++) {
+        double mean = training ? a[ch] : cg_tensor_get_f64(cg_run_in(c, 3), ch);
+        double var = training ? b[ch] : cg_tensor_get_f64(cg_run_in(c, 4), ch);
+        double k = cg_tensor_get_f64(cg_run_in(c, 1), ch) / sqrt(var + eps);
+        double shift = cg_tensor_get_f64(cg_run_in(c, 2), ch) - mean * k;
+        for (int64_t n = 0; n < g->n; n++) {
+            a[n * g->c + ch] = k;
+            b[n * g->c + ch] = shift;
+        }
+    }
+}
+
+/* y = scale * (x - mean) / sqrt(var + epsilon) + B per channel (ONNX BatchNormalization).
+ * scale/B and mean/var may have their own float types from opset 14/15: read as double. */
+static cg_code run_batch_norm(cg_run_ctx *c)
+{
+    norm_geom g;
+    double *a = NULL, *b = NULL;
+    bool training = c->opset >= 14 && cg_attr_int(c->node, "training_mode", 0) != 0;
+    cg_code rc = refuse_legacy_stat_outputs(c);
+    if (rc == CG_OK)
+        rc = norm_setup(c, 5, &g, &a, &b);
+    if (rc == CG_OK && a && training)
+        rc = bn_training_stats(c, &g, a, b);
+    if (rc == CG_OK && a) {
+        bn_coefficients(c, &g, training, a, b);
+        rc = apply_affine(c, &g, a, b);
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* y = scale * (x - mean) / sqrt(var + epsilon) + B with mean and (population) var
+ * of each instance and channel over the spatial dims (ONNX InstanceNormalization). */
+static cg_code run_instance_norm(cg_run_ctx *c)
+{
+    norm_geom g;
+    double *a = NULL, *b = NULL;
+    cg_code rc = norm_setup(c, 3, &g, &a, &b);
+    if (rc == CG_OK && a) {
+        double eps = cg_attr_float(c->node, "epsilon", 1e-5f);
+        const cg_tensor *x = cg_run_in(c, 0);
+        for (int64_t n = 0; n < g.n; n++)
+            for (int64_t ch = 0; ch < g.c; ch++) {
+                double mean, var;
+                channel_stats(x, &g, ch, n, n + 1, &mean, &var);
+                double k = cg_tensor_get_f64(cg_run_in(c, 1), ch) / sqrt(var + eps);
+                a[n * g.c + ch] = k;
+                b[n * g.c + ch] = cg_tensor_get_f64(cg_run_in(c, 2), ch) - mean * k;
+            }
+        rc = apply_affine(c, &g, a, b);
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
 /* Versions from the ONNX operator docs: BatchNormalization 1, 6, 7, 9, 14, 15;
  * InstanceNormalization 1, 6, 22. */
 const cg_op_def cg_ops_norm[] = {
-    {"", "BatchNormalization", 1, infer_batch_norm},
-    {"", "BatchNormalization", 6, infer_batch_norm},
-    {"", "BatchNormalization", 7, infer_batch_norm},
-    {"", "BatchNormalization", 9, infer_batch_norm},
-    {"", "BatchNormalization", 14, infer_batch_norm},
-    {"", "BatchNormalization", 15, infer_batch_norm},
-    {"", "InstanceNormalization", 1, infer_instance_norm},
-    {"", "InstanceNormalization", 6, infer_instance_norm},
-    {"", "InstanceNormalization", 22, infer_instance_norm},
-    {NULL, NULL, 0, NULL},
+    {"", "BatchNormalization", 1, infer_batch_norm, run_batch_norm},
+    {"", "BatchNormalization", 6, infer_batch_norm, run_batch_norm},
+    {"", "BatchNormalization", 7, infer_batch_norm, run_batch_norm},
+    {"", "BatchNormalization", 9, infer_batch_norm, run_batch_norm},
+    {"", "BatchNormalization", 14, infer_batch_norm, run_batch_norm},
+    {"", "BatchNormalization", 15, infer_batch_norm, run_batch_norm},
+    {"", "InstanceNormalization", 1, infer_instance_norm, run_instance_norm},
+    {"", "InstanceNormalization", 6, infer_instance_norm, run_instance_norm},
+    {"", "InstanceNormalization", 22, infer_instance_norm, run_instance_norm},
+    {NULL, NULL, 0, NULL, NULL},
 };

@@ -1,9 +1,13 @@
 /* Operator family 'reduce': ReduceMean and its siblings (ReduceSum, ReduceMax, ...),
  * which share one shape function. The reduced axes come from the `axes` attribute or,
  * from ReduceSum-13 and the others' version 18, from the optional `axes` input. */
+#include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ops/broadcast.h"
 #include "ops/families.h"
 
 /* The opset from which each reduction takes axes as input 1 (ONNX operator docs:
@@ -148,28 +152,256 @@ static cg_code infer_reduce(cg_infer_ctx *c)
     return CG_OK;
 }
 
+
+/* ---- kernels ---- */
+
+typedef enum reduce_kind {
+    RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_L1, RED_L2, RED_LOG_SUM, RED_LOG_SUM_EXP,
+    RED_SUM_SQUARE,
+} reduce_kind;
+
+static const struct {
+    const char *op_type;
+    reduce_kind kind;
+} REDUCE_KINDS[] = {
+    {"ReduceSum", RED_SUM},   {"ReduceMean", RED_MEAN},     {"ReduceMax", RED_MAX},
+    {"ReduceMin", RED_MIN},   {"ReduceProd", RED_PROD},     {"ReduceL1", RED_L1},
+    {"ReduceL2", RED_L2},     {"ReduceLogSum", RED_LOG_SUM}, {"ReduceLogSumExp", RED_LOG_SUM_EXP},
+    {"ReduceSumSquare", RED_SUM_SQUARE},
+};
+
+static bool find_reduce_kind(const char *op_type, reduce_kind *k)
+{
+    for (size_t i = 0; i < sizeof REDUCE_KINDS / sizeof REDUCE_KINDS[0]; i++)
+        if (strcmp(REDUCE_KINDS[i].op_type, op_type) == 0) {
+            *k = REDUCE_KINDS[i].kind;
+            return true;
+        }
+    return false;
+}
+
+/* Which axes the run reduces, from the attribute or (newer versions) input 1, with
+ * the same rules as the shape function; `all` when none are listed unless
+ * noop_with_empty_axes=1 (then nothing is reduced: the op copies). */
+static cg_code kernel_axes(cg_run_ctx *c, int rank, bool reduced[CG_MAX_RANK])
+{
+    int n = 0;
+    int64_t axes[CG_MAX_RANK];
+    const cg_tensor *t = cg_run_in(c, 1);
+    if (t) {
+        if (t->numel > CG_MAX_RANK || !cg_dtype_is_int(t->dtype))
+            return cg_run_fail(c, CG_ERR_INVALID, "axes must be at most %d integers", CG_MAX_RANK);
+        for (n = 0; n < (int)t->numel; n++)
+            axes[n] = cg_tensor_get_i64(t, n);
+    } else {
+        const int64_t *a = cg_attr_ints(c->node, "axes", &n);
+        if (n > CG_MAX_RANK)
+            return cg_run_fail(c, CG_ERR_INVALID, "axes lists %d entries", n);
+        for (int i = 0; i < n; i++)
+            axes[i] = a[i];
+    }
+    bool noop = cg_attr_int(c->node, "noop_with_empty_axes", 0) != 0;
+    for (int d = 0; d < rank; d++)
+        reduced[d] = n == 0 && !noop;
+    for (int i = 0; i < n; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+        if (a < 0 || a >= rank)
+            return cg_run_fail(c, CG_ERR_INVALID, "axis %lld is out of range for rank %d", (long long)axes[i], rank);
+        reduced[a] = true;
+    }
+    return CG_OK;
+}
+
+/* Maps every input element to its output element: the output, viewed with the
+ * reduced dims kept as 1, broadcasts onto the input. */
+static cg_code map_to_output(cg_run_ctx *c, const cg_tensor *x, const cg_tensor *y, cg_bcast *map, bool *any)
+{
+    bool reduced[CG_MAX_RANK];
+    int64_t kept[CG_MAX_RANK], numel = 1;
+    cg_code rc = kernel_axes(c, x->rank, reduced);
+    if (rc != CG_OK)
+        return rc;
+    *any = false;
+    for (int d = 0; d < x->rank; d++) {
+        *any = *any || reduced[d];
+        kept[d] = reduced[d] ? 1 : x->dims[d];
+        numel *= kept[d];
+    }
+    if (numel != y->numel || !cg_bcast_init(map, x->rank, x->dims, x->rank, kept, 0))
+        return cg_run_fail(c, CG_ERR_INVALID, "output size %lld does not match the reduction", (long long)y->numel);
+    return CG_OK;
+}
+
+/* ---- float types: double accumulators ---- */
+
+static double f_init(reduce_kind k)
+{
+    switch (k) {
+    case RED_PROD: return 1;
+    case RED_MAX: return -INFINITY;
+    case RED_MIN: return INFINITY;
+    default: return 0;
+    }
+}
+
+/* `shift` is the per-output max for LogSumExp (exp(x - max) cannot overflow). */
+static double f_step(reduce_kind k, double acc, double x, double shift)
+{
+    switch (k) {
+    case RED_MAX: return isnan(x) || x > acc ? x : acc;
+    case RED_MIN: return isnan(x) || x < acc ? x : acc;
+    case RED_PROD: return acc * x;
+    case RED_L1: return acc + fabs(x);
+    case RED_L2:
+    case RED_SUM_SQUARE: return acc + x * x;
+    case RED_LOG_SUM_EXP: return acc + exp(x - shift);
+    default: return acc + x; /* SUM, MEAN, LOG_SUM */
+    }
+}
+
+static double f_finish(reduce_kind k, double acc, int64_t count, double shift)
+{
+    switch (k) {
+    case RED_MEAN: return acc / (double)count;
+    case RED_L2: return sqrt(acc);
+    case RED_LOG_SUM: return log(acc);
+    case RED_LOG_SUM_EXP: return isinf(shift) ? shift : shift + log(acc);
+    default: return acc;
+    }
+}
+
+static void store_float(cg_tensor *t, int64_t i, double v)
+{
+    if (t->dtype == CG_FLOAT)
+        ((float *)t->data)[i] = (float)v;
+    else if (t->dtype == CG_DOUBLE)
+        ((double *)t->data)[i] = v;
+    else
+        ((uint16_t *)t->data)[i] = cg_float_to_half((float)v);
+}
+
+static void accumulate_f(reduce_kind k, const cg_tensor *x, const cg_bcast *map, double *acc, const double *shift)
+{
+    cg_bcast_iter it = cg_bcast_begin(map);
+    for (int64_t e = 0; e < x->numel; e++, cg_bcast_next(&it))
+        acc[it.index] = f_step(k, acc[it.index], cg_tensor_get_f64(x, e), shift ? shift[it.index] : 0);
+}
+
+static cg_code reduce_float(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_tensor *y, const cg_bcast *map)
+{
+    double *acc = malloc((size_t)y->numel * sizeof *acc), *shift = NULL;
+    if (!acc)
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory");
+    if (k == RED_LOG_SUM_EXP) {
+        shift = acc;
+        for (int64_t i = 0; i < y->numel; i++)
+            shift[i] = -INFINITY;
+        accumulate_f(RED_MAX, x, map, shift, NULL);
+        acc = malloc((size_t)y->numel * sizeof *acc);
+        if (!acc) {
+            free(shift);
+            return cg_run_fail(c, CG_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (int64_t i = 0; i < y->numel; i++)
+        acc[i] = f_init(k);
+    accumulate_f(k, x, map, acc, shift);
+    int64_t count = y->numel > 0 ? x->numel / y->numel : 0;
+    for (int64_t i = 0; i < y->numel; i++)
+        store_float(y, i, f_finish(k, acc[i], count, shift ? shift[i] : 0));
+    free(acc);
+    free(shift);
+    return CG_OK;
+}
+
+/* ---- integer types: int64 accumulators that wrap instead of overflowing ---- */
+
+static int64_t i_step(reduce_kind k, int64_t acc, int64_t x)
+{
+    uint64_t ua = (uint64_t)acc, ux = (uint64_t)x;
+    switch (k) {
+    case RED_MAX: return x > acc ? x : acc;
+    case RED_MIN: return x < acc ? x : acc;
+    case RED_PROD: return (int64_t)(ua * ux);
+    case RED_L1: return (int64_t)(ua + (x < 0 ? 0 - ux : ux));
+    case RED_SUM_SQUARE: return (int64_t)(ua + ux * ux);
+    default: return (int64_t)(ua + ux); /* SUM, MEAN */
+    }
+}
+
+static cg_code reduce_int(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_tensor *y, const cg_bcast *map)
+{
+    if (k == RED_L2 || k == RED_LOG_SUM || k == RED_LOG_SUM_EXP)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(x->dtype));
+    int64_t *acc = malloc((size_t)y->numel * sizeof *acc);
+    if (!acc)
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory");
+    int64_t init = k == RED_PROD ? 1 : k == RED_MAX ? INT64_MIN : k == RED_MIN ? INT64_MAX : 0;
+    for (int64_t i = 0; i < y->numel; i++)
+        acc[i] = init;
+    cg_bcast_iter it = cg_bcast_begin(map);
+    for (int64_t e = 0; e < x->numel; e++, cg_bcast_next(&it))
+        acc[it.index] = i_step(k, acc[it.index], cg_tensor_get_i64(x, e));
+    int64_t count = y->numel > 0 ? x->numel / y->numel : 0;
+    for (int64_t i = 0; i < y->numel; i++) {
+        int64_t v = k == RED_MEAN && count > 0 ? acc[i] / count : acc[i]; /* truncates, like int Div */
+        if (y->dtype == CG_INT64)
+            ((int64_t *)y->data)[i] = v;
+        else
+            ((int32_t *)y->data)[i] = (int32_t)v; /* wraps (two's complement narrowing) */
+    }
+    free(acc);
+    return CG_OK;
+}
+
+static cg_code run_reduce(cg_run_ctx *c)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    cg_tensor *y = cg_run_out(c, 0);
+    reduce_kind k;
+    cg_bcast map;
+    if (!x || !y || !find_reduce_kind(c->node->op_type, &k))
+        return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (y->dtype != x->dtype)
+        return cg_run_fail(c, CG_ERR_INVALID, "output type differs from the input's");
+    bool is_float = x->dtype == CG_FLOAT || x->dtype == CG_DOUBLE || x->dtype == CG_FLOAT16;
+    if (!is_float && x->dtype != CG_INT32 && x->dtype != CG_INT64)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(x->dtype));
+    bool any_reduced;
+    cg_code rc = map_to_output(c, x, y, &map, &any_reduced);
+    if (rc != CG_OK || y->numel == 0)
+        return rc;
+    /* noop_with_empty_axes=1 and no axes: "the output tensor would be equivalent to
+     * input tensor" (ReduceSum-13 docs). A reduced axis of size 1 still squares etc. */
+    if (!any_reduced) {
+        cg_bcast_copy(y, x, &map);
+        return CG_OK;
+    }
+    return is_float ? reduce_float(c, k, x, y, &map) : reduce_int(c, k, x, y, &map);
+}
+
 /* One entry per since-version (ONNX operator docs); the version that moves axes to an
  * input is registered too. ReduceMax/ReduceMin-20 (bool inputs) are not. */
 const cg_op_def cg_ops_reduce[] = {
-    {"", "ReduceMean", 1, infer_reduce},       {"", "ReduceMean", 11, infer_reduce},
-    {"", "ReduceMean", 13, infer_reduce},      {"", "ReduceMean", 18, infer_reduce},
-    {"", "ReduceSum", 1, infer_reduce},        {"", "ReduceSum", 11, infer_reduce},
-    {"", "ReduceSum", 13, infer_reduce},       {"", "ReduceMax", 1, infer_reduce},
-    {"", "ReduceMax", 11, infer_reduce},       {"", "ReduceMax", 12, infer_reduce},
-    {"", "ReduceMax", 13, infer_reduce},       {"", "ReduceMax", 18, infer_reduce},
-    {"", "ReduceMin", 1, infer_reduce},        {"", "ReduceMin", 11, infer_reduce},
-    {"", "ReduceMin", 12, infer_reduce},       {"", "ReduceMin", 13, infer_reduce},
-    {"", "ReduceMin", 18, infer_reduce},       {"", "ReduceProd", 1, infer_reduce},
-    {"", "ReduceProd", 11, infer_reduce},      {"", "ReduceProd", 13, infer_reduce},
-    {"", "ReduceProd", 18, infer_reduce},      {"", "ReduceL1", 1, infer_reduce},
-    {"", "ReduceL1", 11, infer_reduce},        {"", "ReduceL1", 13, infer_reduce},
-    {"", "ReduceL1", 18, infer_reduce},        {"", "ReduceL2", 1, infer_reduce},
-    {"", "ReduceL2", 11, infer_reduce},        {"", "ReduceL2", 13, infer_reduce},
-    {"", "ReduceL2", 18, infer_reduce},        {"", "ReduceLogSum", 1, infer_reduce},
-    {"", "ReduceLogSum", 11, infer_reduce},    {"", "ReduceLogSum", 13, infer_reduce},
-    {"", "ReduceLogSum", 18, infer_reduce},    {"", "ReduceLogSumExp", 1, infer_reduce},
-    {"", "ReduceLogSumExp", 11, infer_reduce}, {"", "ReduceLogSumExp", 13, infer_reduce},
-    {"", "ReduceLogSumExp", 18, infer_reduce}, {"", "ReduceSumSquare", 1, infer_reduce},
-    {"", "ReduceSumSquare", 11, infer_reduce}, {"", "ReduceSumSquare", 13, infer_reduce},
-    {"", "ReduceSumSquare", 18, infer_reduce}, {NULL, NULL, 0, NULL},
+    {"", "ReduceMean", 1, infer_reduce, run_reduce},       {"", "ReduceMean", 11, infer_reduce, run_reduce},
+    {"", "ReduceMean", 13, infer_reduce, run_reduce},      {"", "ReduceMean", 18, infer_reduce, run_reduce},
+    {"", "ReduceSum", 1, infer_reduce, run_reduce},        {"", "ReduceSum", 11, infer_reduce, run_reduce},
+    {"", "ReduceSum", 13, infer_reduce, run_reduce},       {"", "ReduceMax", 1, infer_reduce, run_reduce},
+    {"", "ReduceMax", 11, infer_reduce, run_reduce},       {"", "ReduceMax", 12, infer_reduce, run_reduce},
+    {"", "ReduceMax", 13, infer_reduce, run_reduce},       {"", "ReduceMax", 18, infer_reduce, run_reduce},
+    {"", "ReduceMin", 1, infer_reduce, run_reduce},        {"", "ReduceMin", 11, infer_reduce, run_reduce},
+    {"", "ReduceMin", 12, infer_reduce, run_reduce},       {"", "ReduceMin", 13, infer_reduce, run_reduce},
+    {"", "ReduceMin", 18, infer_reduce, run_reduce},       {"", "ReduceProd", 1, infer_reduce, run_reduce},
+    {"", "ReduceProd", 11, infer_reduce, run_reduce},      {"", "ReduceProd", 13, infer_reduce, run_reduce},
+    {"", "ReduceProd", 18, infer_reduce, run_reduce},      {"", "ReduceL1", 1, infer_reduce, run_reduce},
+    {"", "ReduceL1", 11, infer_reduce, run_reduce},        {"", "ReduceL1", 13, infer_reduce, run_reduce},
+    {"", "ReduceL1", 18, infer_reduce, run_reduce},        {"", "ReduceL2", 1, infer_reduce, run_reduce},
+    {"", "ReduceL2", 11, infer_reduce, run_reduce},        {"", "ReduceL2", 13, infer_reduce, run_reduce},
+    {"", "ReduceL2", 18, infer_reduce, run_reduce},        {"", "ReduceLogSum", 1, infer_reduce, run_reduce},
+    {"", "ReduceLogSum", 11, infer_reduce, run_reduce},    {"", "ReduceLogSum", 13, infer_reduce, run_reduce},
+    {"", "ReduceLogSum", 18, infer_reduce, run_reduce},    {"", "ReduceLogSumExp", 1, infer_reduce, run_reduce},
+    {"", "ReduceLogSumExp", 11, infer_reduce, run_reduce}, {"", "ReduceLogSumExp", 13, infer_reduce, run_reduce},
+    {"", "ReduceLogSumExp", 18, infer_reduce, run_reduce}, {"", "ReduceSumSquare", 1, infer_reduce, run_reduce},
+    {"", "ReduceSumSquare", 11, infer_reduce, run_reduce}, {"", "ReduceSumSquare", 13, infer_reduce, run_reduce},
+    {"", "ReduceSumSquare", 18, infer_reduce, run_reduce}, {NULL, NULL, 0, NULL, NULL},
 };
