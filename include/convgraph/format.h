@@ -34,6 +34,19 @@ cg_graph *cg_model_load(const char *path, cg_status *st);
 cg_code cg_npy_write(const char *path, const cg_tensor *t, cg_status *st);
 /* One ONNX TensorProto with raw_data (what the backend tests' .pb files hold). */
 cg_code cg_onnx_write_tensor(const char *path, const cg_tensor *t, const char *name, cg_status *st);
+typedef struct cg_onnx_save_options {
+    int64_t external_min_bytes; /* initializers of at least this many bytes go to external data; < 0: never (default) */
+    const char *external_file;  /* data file name next to the model; NULL: "<model file name>.data" */
+    /* Also declare, in value_info, the inferred dtype and shape of every value the
+     * file did not declare (run cg_graph_infer_shapes first); false: only what the
+     * source file declared. */
+    bool write_inferred_value_info;
+} cg_onnx_save_options;
+/* IR -> ONNX ModelProto via protobuf-c. opt may be NULL. Atomic (temp file + rename) for the model and the data file. */
+cg_code cg_onnx_save(const cg_graph *g, const char *path, const cg_onnx_save_options *opt, cg_status *st);
+/* The YAML model spec (docs/yaml-spec.md); weights go to .npy files in PATH's
+ * folder under STEM_weights/ (STEM: PATH's name less .yaml/.yml). */
+cg_code cg_yaml_save(const cg_graph *g, const char *path, cg_status *st);
 /* Writes len bytes of buf to path through a temporary file and rename(2). */
 cg_code cg_write_file_atomic(const char *path, const void *buf, size_t len, cg_status *st);
 

@@ -35,6 +35,7 @@ typedef struct cg_attr {
     float *floats;
     int64_t *ints;
     char **strings;
+    size_t *string_lens; /* STRINGS: byte length of each (NUL allowed); NULL: strlen */
     cg_tensor *t; /* TENSOR */
 } cg_attr;
 
@@ -60,6 +61,7 @@ typedef struct cg_node {
     const struct cg_op_def *def; /* NULL when unsupported */
     int64_t macs;                /* multiply-accumulates; -1 unknown */
     cg_window_report *window;    /* windowed ops only; owned */
+    char *doc_string;            /* NULL when the file has none; owned */
 } cg_node;
 
 typedef struct cg_value {
@@ -79,6 +81,9 @@ typedef struct cg_value {
     bool has_declared;
     cg_dtype declared_dtype;
     cg_shape declared_shape;
+    /* Kept so cg_onnx_save writes the file back as it was. */
+    bool listed_as_input; /* an initializer also listed among the graph inputs (IR < 4) */
+    char *doc_string;     /* of its ValueInfoProto; NULL when none; owned */
 } cg_value;
 
 typedef struct cg_opset {
@@ -86,12 +91,36 @@ typedef struct cg_opset {
     int64_t version;
 } cg_opset;
 
+/* One ModelProto.metadata_props entry. */
+typedef struct cg_meta_prop {
+    char *key;
+    char *value;
+} cg_meta_prop;
+
+/* ModelProto fields that do not affect computation, kept so a converted model
+ * says where it came from. Strings are NULL when the file has none; owned. */
+typedef struct cg_model_info {
+    char *producer_name;
+    char *producer_version;
+    char *domain;
+    bool has_model_version;
+    int64_t model_version;
+    char *doc_string;       /* the model's */
+    char *graph_doc_string; /* the main graph's */
+    int n_props;
+    cg_meta_prop *props;
+    /* Model-local functions (FunctionProto) are not kept: cg_onnx_save refuses a
+     * model that had any rather than write nodes whose definition is gone. */
+    int n_functions;
+} cg_model_info;
+
 typedef struct cg_graph {
     char *source; /* file the graph came from, for messages */
     char *name;
     int64_t ir_version;
     int n_opsets;
     cg_opset *opsets;
+    cg_model_info info;
     int n_values, cap_values;
     cg_value *values;
     int n_nodes, cap_nodes;

@@ -262,6 +262,8 @@ static cg_code read_value_info(onnx_reader *r, const Onnx__ValueInfoProto *vi, c
         v->declared_dtype = dt->dtype;
         v->declared_shape = dt->shape;
     }
+    if (vi->doc_string && !v->doc_string && !(v->doc_string = strdup(vi->doc_string)))
+        return cg_fail(r->st, CG_ERR_NOMEM, "%s: out of memory", r->source);
     return CG_OK;
 }
 
@@ -276,8 +278,10 @@ static cg_code read_input(onnx_reader *r, const Onnx__ValueInfoProto *vi)
     if (v->is_input)
         return cg_fail(r->st, CG_ERR_FORMAT, "%s: input '%s' is listed twice", r->source,
                        vi->name);
-    if (v->is_initializer)
-        return CG_OK; /* older exporters list initializers as inputs too */
+    if (v->is_initializer) {
+        v->listed_as_input = true; /* older exporters list initializers as inputs too */
+        return CG_OK;
+    }
     if (dt.present) {
         v->dtype = dt.dtype;
         v->shape = dt.shape;
@@ -358,12 +362,15 @@ static bool copy_strings(cg_attr *a, const Onnx__AttributeProto *ap)
 {
     if (ap->n_strings == 0)
         return true;
-    if (!(a->strings = calloc(ap->n_strings, sizeof *a->strings)))
+    if (!(a->strings = calloc(ap->n_strings, sizeof *a->strings)) ||
+        !(a->string_lens = calloc(ap->n_strings, sizeof *a->string_lens)))
         return false;
     a->n = (int)ap->n_strings; /* set first so cg_attr_clear frees what was copied */
-    for (size_t i = 0; i < ap->n_strings; i++)
+    for (size_t i = 0; i < ap->n_strings; i++) {
         if (!(a->strings[i] = copy_bytes(&ap->strings[i])))
             return false;
+        a->string_lens[i] = ap->strings[i].len;
+    }
     return true;
 }
 
@@ -452,10 +459,43 @@ static cg_code read_node(onnx_reader *r, const Onnx__NodeProto *np, size_t index
                                  r->st);
     for (size_t i = 0; !rc && i < np->n_attribute; i++)
         rc = read_attr(r, n, np->attribute[i], i);
+    if (!rc && np->doc_string && !(n->doc_string = strdup(np->doc_string)))
+        rc = cg_fail(r->st, CG_ERR_NOMEM, "%s: out of memory", r->source);
     return rc;
 }
 
 /* ---- model ---- */
+
+/* strdup that keeps NULL (field absent) apart from a failed copy. */
+static bool copy_optional(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return !src || *dst;
+}
+
+/* Producer, doc strings and metadata: not needed to compute, kept for cg_onnx_save. */
+static cg_code read_model_info(onnx_reader *r, const Onnx__ModelProto *m)
+{
+    cg_model_info *info = &r->g->info;
+    info->has_model_version = m->has_model_version;
+    info->n_functions = m->n_functions > INT_MAX ? INT_MAX : (int)m->n_functions;
+    info->model_version = m->model_version;
+    bool ok = copy_optional(&info->producer_name, m->producer_name) &&
+              copy_optional(&info->producer_version, m->producer_version) &&
+              copy_optional(&info->domain, m->domain) &&
+              copy_optional(&info->doc_string, m->doc_string) &&
+              copy_optional(&info->graph_doc_string, m->graph->doc_string);
+    if (ok && m->n_metadata_props > 0 && m->n_metadata_props <= INT_MAX) {
+        ok = (info->props = calloc(m->n_metadata_props, sizeof *info->props)) != NULL;
+        for (size_t i = 0; ok && i < m->n_metadata_props; i++) {
+            const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+            info->n_props++; /* counted first so cg_graph_free frees a partial copy */
+            ok = copy_optional(&info->props[i].key, e->key ? e->key : "") &&
+                 copy_optional(&info->props[i].value, e->value ? e->value : "");
+        }
+    }
+    return ok ? CG_OK : cg_fail(r->st, CG_ERR_NOMEM, "%s: out of memory", r->source);
+}
 
 static cg_code read_graph(onnx_reader *r, const Onnx__ModelProto *m)
 {
@@ -469,6 +509,8 @@ static cg_code read_graph(onnx_reader *r, const Onnx__ModelProto *m)
         r->g->name = name;
     }
     cg_code rc = read_opsets(r, m);
+    if (!rc)
+        rc = read_model_info(r, m);
     if (!rc)
         rc = read_initializers(r, gp);
     if (!rc)

@@ -96,6 +96,7 @@ void cg_attr_clear(cg_attr *a)
     for (int i = 0; a->strings && i < a->n; i++)
         free(a->strings[i]);
     free(a->strings);
+    free(a->string_lens);
     cg_tensor_free(a->t);
     memset(a, 0, sizeof *a);
 }
@@ -111,6 +112,21 @@ static void node_clear(cg_node *n)
         cg_attr_clear(&n->attrs[i]);
     free(n->attrs);
     free(n->window);
+    free(n->doc_string);
+}
+
+static void model_info_clear(cg_model_info *m)
+{
+    free(m->producer_name);
+    free(m->producer_version);
+    free(m->domain);
+    free(m->doc_string);
+    free(m->graph_doc_string);
+    for (int i = 0; i < m->n_props; i++) {
+        free(m->props[i].key);
+        free(m->props[i].value);
+    }
+    free(m->props);
 }
 
 void cg_graph_free(cg_graph *g)
@@ -123,7 +139,9 @@ void cg_graph_free(cg_graph *g)
         free(g->values[i].name);
         cg_tensor_free(g->values[i].data);
         free(g->values[i].dimvals);
+        free(g->values[i].doc_string);
     }
+    model_info_clear(&g->info);
     for (int i = 0; i < g->n_opsets; i++)
         free(g->opsets[i].domain);
     free(g->opsets);
