@@ -32,6 +32,14 @@ typedef struct cg_run_ctx {
     int n_out;
     cg_tensor *const *out;      /* NULL entries for omitted optional outputs */
     cg_status *st;
+    /* Session-level choices (kernels: FAST or REFERENCE; threads). Never NULL. */
+    const struct cg_run_options *opts;
+    /* Per-node state a kernel may cache across runs of one session (prepared
+     * primitives, packed weights): *state starts NULL; a kernel that sets it also
+     * sets *state_free, which the session calls when it ends. A kernel must check
+     * that cached state still fits the current shapes. */
+    void **state;
+    void (**state_free)(void *);
 } cg_run_ctx;
 
 /* A reference kernel: computes every present output from the inputs. */

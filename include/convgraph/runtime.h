@@ -25,9 +25,44 @@ int cg_graph_unrunnable_ops(const cg_graph *g, char *buf, size_t len);
  * topological order. Initializers are used in place; each intermediate tensor is
  * freed after its last use. On success *outputs holds the graph outputs in graph
  * order (free with cg_named_tensors_free). Errors name the file, node and what is
- * wrong; the graph stays usable for another run. */
+ * wrong. A one-shot cg_session with default options (so fast paths apply, and
+ * the graph may be rewritten as cg_session_new says). */
 cg_code cg_graph_run(cg_graph *g, const cg_named_tensor *inputs, int n_inputs,
                      cg_named_tensor **outputs, int *n_outputs, cg_status *st);
+
+/* ---- sessions: prepared once, run many times (benchmarks, servers) ---- */
+
+typedef enum cg_kernel_choice {
+    CG_KERNELS_FAST = 0,  /* fast paths and graph rewrites where available (default) */
+    CG_KERNELS_REFERENCE, /* only the plain reference kernels, graph untouched */
+} cg_kernel_choice;
+
+typedef struct cg_run_options {
+    cg_kernel_choice kernels;
+    int threads; /* 0: one per online core */
+} cg_run_options;
+
+typedef struct cg_session cg_session;
+
+/* Prepares g for repeated runs. With CG_KERNELS_FAST the session may rewrite g
+ * (fold BatchNormalization into Conv, fuse activations and residual Add into the
+ * conv epilogue, drop Identity/Dropout) without changing what it computes.
+ * g is borrowed and must outlive the session. opt may be NULL (defaults). */
+cg_session *cg_session_new(cg_graph *g, const cg_run_options *opt, cg_status *st);
+/* As cg_graph_run, reusing the session's prepared kernels and buffers. */
+cg_code cg_session_run(cg_session *s, const cg_named_tensor *inputs, int n_inputs,
+                       cg_named_tensor **outputs, int *n_outputs, cg_status *st);
+void cg_session_free(cg_session *s);
+
+/* Time spent per node over all runs so far (for `bench --profile`). */
+typedef struct cg_node_time {
+    const cg_node *node;
+    double total_ms;
+    int64_t calls;
+    int64_t flops; /* per call: 2 * MACs where known, else 0 */
+} cg_node_time;
+/* Fills up to max entries in node order; returns how many nodes there are. */
+int cg_session_profile(const cg_session *s, cg_node_time *out, int max);
 
 /* The tensor shape a graph input takes when the caller names no data for it:
  * its declared dims, with pins applied; fails naming the input when a dim is

@@ -3,6 +3,7 @@
  * use. Initializers are read in place. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "convgraph/infer.h"
 #include "convgraph/ops.h"
@@ -12,13 +13,22 @@
  * that shape-computing inputs (Reshape's shape, Resize's scales) resolve. */
 enum { KNOWN_INPUT_MAX_ELEMENTS = 64 };
 
-typedef struct run_state {
+struct cg_session {
     cg_graph *g;
-    cg_tensor **vals;   /* per value: the tensor computed or bound this run */
-    bool *owned;        /* per value: vals[v] was allocated by this run */
-    int *last_use;      /* per value: index of the last node reading it, -1 none */
+    cg_run_options opts;
+    int n_values, n_nodes;  /* the graph's size when the session was made */
+    /* per run */
+    cg_tensor **vals;       /* per value: the tensor computed or bound this run */
+    bool *owned;            /* per value: vals[v] was allocated by this run */
+    int *last_use;          /* per value: index of the last node reading it, -1 none */
     cg_shape *saved_shapes; /* graph inputs' declared shapes, restored after */
-} run_state;
+    /* per node, across runs */
+    void **state;
+    void (**state_free)(void *);
+    cg_node_time *times;
+};
+
+typedef struct cg_session run_state;
 
 void cg_named_tensors_free(cg_named_tensor *list, int n)
 {
@@ -176,8 +186,16 @@ static cg_code run_node(run_state *rs, int i, cg_status *st)
     cg_code rc = alloc_outputs(rs, n, outs, st);
     if (rc != CG_OK)
         return rc;
-    cg_run_ctx ctx = {g, n, cg_graph_opset(g, n->domain), n->n_inputs, ins, n->n_outputs, outs, st};
+    cg_run_ctx ctx = {g,     n,       cg_graph_opset(g, n->domain), n->n_inputs, ins, n->n_outputs, outs, st,
+                      &rs->opts, &rs->state[i], &rs->state_free[i]};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = n->def->run(&ctx);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    rs->times[i].node = n;
+    rs->times[i].total_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    rs->times[i].calls++;
+    rs->times[i].flops = n->macs > 0 ? 2 * n->macs : 0;
     release_after(rs, i);
     return rc;
 }
@@ -229,27 +247,88 @@ static cg_code run_all(run_state *rs, const cg_named_tensor *inputs, int n_input
     return rc;
 }
 
+cg_session *cg_session_new(cg_graph *g, const cg_run_options *opt, cg_status *st)
+{
+    cg_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
+        return NULL;
+    }
+    s->g = g;
+    if (opt)
+        s->opts = *opt;
+    s->n_values = g->n_values;
+    s->n_nodes = g->n_nodes;
+    size_t nv = (size_t)(g->n_values > 0 ? g->n_values : 1), nn = (size_t)(g->n_nodes > 0 ? g->n_nodes : 1);
+    s->vals = calloc(nv, sizeof *s->vals);
+    s->owned = calloc(nv, sizeof *s->owned);
+    s->last_use = calloc(nv, sizeof *s->last_use);
+    s->saved_shapes = calloc((size_t)(g->n_inputs > 0 ? g->n_inputs : 1), sizeof *s->saved_shapes);
+    s->state = calloc(nn, sizeof *s->state);
+    s->state_free = calloc(nn, sizeof *s->state_free);
+    s->times = calloc(nn, sizeof *s->times);
+    if (!s->vals || !s->owned || !s->last_use || !s->saved_shapes || !s->state || !s->state_free || !s->times) {
+        cg_session_free(s);
+        cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
+        return NULL;
+    }
+    return s;
+}
+
+void cg_session_free(cg_session *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; s->state && i < s->n_nodes; i++)
+        if (s->state[i] && s->state_free[i])
+            s->state_free[i](s->state[i]);
+    free(s->vals);
+    free(s->owned);
+    free(s->last_use);
+    free(s->saved_shapes);
+    free(s->state);
+    free(s->state_free);
+    free(s->times);
+    free(s);
+}
+
+cg_code cg_session_run(cg_session *s, const cg_named_tensor *inputs, int n_inputs,
+                       cg_named_tensor **outputs, int *n_outputs, cg_status *st)
+{
+    *outputs = NULL;
+    *n_outputs = 0;
+    if (s->g->n_values != s->n_values || s->g->n_nodes != s->n_nodes)
+        return cg_fail(st, CG_ERR_INVALID, "%s: the graph changed after its session was made", s->g->source);
+    memset(s->vals, 0, (size_t)s->n_values * sizeof *s->vals);
+    memset(s->owned, 0, (size_t)s->n_values * sizeof *s->owned);
+    cg_code rc = run_all(s, inputs, n_inputs, outputs, n_outputs, st);
+    for (int v = 0; v < s->n_values; v++)
+        if (s->owned[v]) {
+            cg_tensor_free(s->vals[v]);
+            s->owned[v] = false;
+        }
+    return rc;
+}
+
+int cg_session_profile(const cg_session *s, cg_node_time *out, int max)
+{
+    for (int i = 0; i < s->n_nodes && i < max; i++) {
+        out[i] = s->times[i];
+        out[i].node = &s->g->nodes[i];
+    }
+    return s->n_nodes;
+}
+
 cg_code cg_graph_run(cg_graph *g, const cg_named_tensor *inputs, int n_inputs,
                      cg_named_tensor **outputs, int *n_outputs, cg_status *st)
 {
     *outputs = NULL;
     *n_outputs = 0;
-    run_state rs = {g, NULL, NULL, NULL, NULL};
-    size_t nv = (size_t)(g->n_values > 0 ? g->n_values : 1);
-    rs.vals = calloc(nv, sizeof *rs.vals);
-    rs.owned = calloc(nv, sizeof *rs.owned);
-    rs.last_use = calloc(nv, sizeof *rs.last_use);
-    rs.saved_shapes = calloc((size_t)(g->n_inputs > 0 ? g->n_inputs : 1), sizeof *rs.saved_shapes);
-    cg_code rc = rs.vals && rs.owned && rs.last_use && rs.saved_shapes
-                     ? run_all(&rs, inputs, n_inputs, outputs, n_outputs, st)
-                     : cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
-    for (int v = 0; rs.owned && v < g->n_values; v++)
-        if (rs.owned[v])
-            cg_tensor_free(rs.vals[v]);
-    free(rs.vals);
-    free(rs.owned);
-    free(rs.last_use);
-    free(rs.saved_shapes);
+    cg_session *s = cg_session_new(g, NULL, st);
+    if (!s)
+        return CG_ERR_NOMEM;
+    cg_code rc = cg_session_run(s, inputs, n_inputs, outputs, n_outputs, st);
+    cg_session_free(s);
     return rc;
 }
 
