@@ -298,6 +298,8 @@ static cg_code append_value_info(onnx_writer *w, Onnx__ValueInfoProto **list, si
 
 /* Graph inputs, then initializers the file also listed as inputs (IR < 4
  * requires that; onnx checker: "initializer not in graph input"). */
+static int64_t ir_version_for(const cg_graph *g);
+
 static cg_code write_inputs(onnx_writer *w, Onnx__GraphProto *gp)
 {
     const cg_graph *g = w->g;
@@ -310,7 +312,8 @@ static cg_code write_inputs(onnx_writer *w, Onnx__GraphProto *gp)
     }
     for (int i = 0; !rc && i < g->n_values; i++) {
         const cg_value *v = &g->values[i];
-        if (v->is_initializer && v->listed_as_input)
+        /* IR < 4: every initializer must also be a graph input (onnx checker) */
+        if (v->is_initializer && (v->listed_as_input || ir_version_for(g) < 4))
             rc = append_value_info(w, gp->input, &gp->n_input, v, io_type(v));
     }
     return rc;
