@@ -22,7 +22,11 @@ typedef cg_code (*cg_infer_fn)(cg_infer_ctx *ctx);
 
 /* What a kernel sees: the node (attributes; node->window holds the geometry
  * padding.c resolved for these very shapes), its input tensors and its output
- * tensors, already allocated (zero-filled) with the inferred dtype and shape. */
+ * tensors, already allocated with the inferred dtype and shape. Outputs are
+ * zero-filled, except for the ops src/runtime/plan.c lists as writing every
+ * element (Conv and the elementwise/activation family), whose outputs may hold
+ * leftover arena bytes or alias input 0 (in-place): such kernels must write every
+ * output element and read element e of input 0 before writing element e. */
 typedef struct cg_run_ctx {
     const cg_graph *g;
     const cg_node *node;

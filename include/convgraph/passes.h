@@ -48,4 +48,14 @@ cg_code cg_pass_fold_batchnorm(cg_graph *g, cg_pass_report *rep, cg_status *st);
  * that name instead. */
 cg_code cg_pass_drop_identity(cg_graph *g, cg_pass_report *rep, cg_status *st);
 
+/* A float32 Conv whose output alone feeds a Relu, Clip (constant bounds),
+ * LeakyRelu, HardSwish or Sigmoid, or an Add with another tensor of the same
+ * shape (optionally followed by one of those activations), computes them in
+ * its epilogue: y = act(conv(x, W) + B + Z). The Conv gets the internal
+ * attributes cg.activation, cg.alpha, cg.min, cg.max and Z as a 4th input, and
+ * writes the last fused node's output (name kept). The Conv output must not be
+ * a graph output. Only for executors whose Conv kernel computes the epilogue;
+ * the graph is toposorted again (Z may be produced after the Conv). */
+cg_code cg_pass_fuse_conv_epilogue(cg_graph *g, cg_pass_report *rep, cg_status *st);
+
 #endif

@@ -22,11 +22,11 @@ int cg_graph_unrunnable_ops(const cg_graph *g, char *buf, size_t len);
  * (symbolic dims take any size). Shapes are inferred for these inputs (small
  * integer inputs are passed to inference as known contents, so shape-computing
  * subgraphs and data-dependent shapes resolve), then every node's kernel runs in
- * topological order. Initializers are used in place; each intermediate tensor is
- * freed after its last use. On success *outputs holds the graph outputs in graph
+ * topological order. Initializers are used in place; intermediate tensors share
+ * one arena, planned by their lifetimes. On success *outputs holds the graph outputs in graph
  * order (free with cg_named_tensors_free). Errors name the file, node and what is
- * wrong. A one-shot cg_session with default options (so fast paths apply, and
- * the graph may be rewritten as cg_session_new says). */
+ * wrong. A one-shot cg_session with default options (so fast kernels apply),
+ * except that g is not rewritten. */
 cg_code cg_graph_run(cg_graph *g, const cg_named_tensor *inputs, int n_inputs,
                      cg_named_tensor **outputs, int *n_outputs, cg_status *st);
 
@@ -46,13 +46,30 @@ typedef struct cg_session cg_session;
 
 /* Prepares g for repeated runs. With CG_KERNELS_FAST the session may rewrite g
  * (fold BatchNormalization into Conv, fuse activations and residual Add into the
- * conv epilogue, drop Identity/Dropout) without changing what it computes.
- * g is borrowed and must outlive the session. opt may be NULL (defaults). */
+ * conv epilogue, drop Identity/Dropout) without changing what it computes;
+ * fails when g does not sort. g is borrowed and must outlive the session.
+ * opt may be NULL (defaults). Each run plans the intermediate tensors into one
+ * arena when the input shapes differ from the previous run's (the first run
+ * always); a run with unchanged shapes allocates only the outputs it hands over
+ * (and whatever a kernel caches in its state). */
 cg_session *cg_session_new(cg_graph *g, const cg_run_options *opt, cg_status *st);
 /* As cg_graph_run, reusing the session's prepared kernels and buffers. */
 cg_code cg_session_run(cg_session *s, const cg_named_tensor *inputs, int n_inputs,
                        cg_named_tensor **outputs, int *n_outputs, cg_status *st);
 void cg_session_free(cg_session *s);
+
+/* Memory of a session as its last plan laid it out (for `bench`). */
+typedef struct cg_session_memory_info {
+    size_t arena_bytes;        /* intermediate tensors, sharing memory by liveness */
+    size_t arena_reserved;     /* the arena as allocated (the largest plan so far) */
+    size_t intermediate_bytes; /* the same tensors if each had its own memory */
+    size_t weight_bytes;       /* initializers, used in place */
+    int in_place_nodes;        /* elementwise nodes writing over a dying input */
+    int fused_convs;           /* Convs computing an activation or Add in their epilogue */
+} cg_session_memory_info;
+/* The plan's fields (arena, intermediates, in place) are 0 before the first
+ * successful run. */
+void cg_session_memory(const cg_session *s, cg_session_memory_info *info);
 
 /* Time spent per node over all runs so far (for `bench --profile`). */
 typedef struct cg_node_time {

@@ -18,13 +18,20 @@ typedef struct cg_tensor {
     int64_t dims[CG_MAX_RANK];
     int64_t numel;
     size_t nbytes;
-    void *data; /* owned; NULL only when numel == 0 */
+    void *data; /* owned unless borrowed; NULL only when numel == 0 */
+    bool borrowed; /* data belongs to someone else (an arena, a caller's buffer) */
 } cg_tensor;
 
 /* Zero-filled tensor. Checks dims >= 0, rank <= CG_MAX_RANK, overflow and
  * CG_TENSOR_MAX_BYTES; NULL with st filled on failure. */
 cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_status *st);
+/* Frees t and, unless t->borrowed, its data. */
 void cg_tensor_free(cg_tensor *t);
+/* Fills *t as a view of `data` (borrowed: cg_tensor_free leaves it alone), with
+ * cg_tensor_new's checks on dims and size; data may be NULL only when the tensor
+ * has no elements. For executors that place tensors in a preallocated arena. */
+cg_code cg_tensor_view_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, void *data,
+                            cg_status *st);
 cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);
 /* Element i converted to int64 / double (any numeric dtype, float16 included). */
 int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i);

@@ -4,34 +4,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_status *st)
+/* Element count and byte size of a dtype/dims pair, with every check a tensor
+ * needs (dtype, rank, negative dims, overflow, CG_TENSOR_MAX_BYTES). */
+static cg_code tensor_size(cg_dtype dtype, int rank, const int64_t *dims, int64_t *numel_out,
+                           int64_t *nbytes_out, cg_status *st)
 {
     size_t esize = cg_dtype_size(dtype);
-    if (esize == 0) {
-        cg_fail(st, CG_ERR_UNSUPPORTED, "tensors of type %s are not supported", cg_dtype_name(dtype));
-        return NULL;
-    }
-    if (rank < 0 || rank > CG_MAX_RANK) {
-        cg_fail(st, CG_ERR_UNSUPPORTED, "tensor rank %d is outside 0..%d", rank, CG_MAX_RANK);
-        return NULL;
-    }
+    if (esize == 0)
+        return cg_fail(st, CG_ERR_UNSUPPORTED, "tensors of type %s are not supported", cg_dtype_name(dtype));
+    if (rank < 0 || rank > CG_MAX_RANK)
+        return cg_fail(st, CG_ERR_UNSUPPORTED, "tensor rank %d is outside 0..%d", rank, CG_MAX_RANK);
     int64_t numel = 1;
     for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0) {
-            cg_fail(st, CG_ERR_FORMAT, "tensor dim %d is negative (%lld)", i, (long long)dims[i]);
-            return NULL;
-        }
-        if (cg_mul_overflows(numel, dims[i], &numel)) {
-            cg_fail(st, CG_ERR_FORMAT, "tensor element count overflows 64 bits");
-            return NULL;
-        }
+        if (dims[i] < 0)
+            return cg_fail(st, CG_ERR_FORMAT, "tensor dim %d is negative (%lld)", i, (long long)dims[i]);
+        if (cg_mul_overflows(numel, dims[i], &numel))
+            return cg_fail(st, CG_ERR_FORMAT, "tensor element count overflows 64 bits");
     }
     int64_t nbytes;
-    if (cg_mul_overflows(numel, (int64_t)esize, &nbytes) || nbytes > CG_TENSOR_MAX_BYTES) {
-        cg_fail(st, CG_ERR_NOMEM, "tensor of %lld elements of %s is too large", (long long)numel,
-                cg_dtype_name(dtype));
+    if (cg_mul_overflows(numel, (int64_t)esize, &nbytes) || nbytes > CG_TENSOR_MAX_BYTES)
+        return cg_fail(st, CG_ERR_NOMEM, "tensor of %lld elements of %s is too large", (long long)numel,
+                       cg_dtype_name(dtype));
+    *numel_out = numel;
+    *nbytes_out = nbytes;
+    return CG_OK;
+}
+
+static void tensor_set_shape(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, int64_t numel,
+                             int64_t nbytes)
+{
+    t->dtype = dtype;
+    t->rank = rank;
+    if (rank > 0)
+        memcpy(t->dims, dims, (size_t)rank * sizeof dims[0]);
+    t->numel = numel;
+    t->nbytes = (size_t)nbytes;
+}
+
+cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_status *st)
+{
+    int64_t numel, nbytes;
+    if (tensor_size(dtype, rank, dims, &numel, &nbytes, st) != CG_OK)
         return NULL;
-    }
     cg_tensor *t = calloc(1, sizeof *t);
     if (t && nbytes > 0 && !(t->data = calloc(1, (size_t)nbytes))) {
         free(t);
@@ -41,19 +55,31 @@ cg_tensor *cg_tensor_new(cg_dtype dtype, int rank, const int64_t *dims, cg_statu
         cg_fail(st, CG_ERR_NOMEM, "out of memory allocating %lld bytes", (long long)nbytes);
         return NULL;
     }
-    t->dtype = dtype;
-    t->rank = rank;
-    if (rank > 0)
-        memcpy(t->dims, dims, (size_t)rank * sizeof dims[0]);
-    t->numel = numel;
-    t->nbytes = (size_t)nbytes;
+    tensor_set_shape(t, dtype, rank, dims, numel, nbytes);
     return t;
+}
+
+cg_code cg_tensor_view_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, void *data,
+                            cg_status *st)
+{
+    int64_t numel, nbytes;
+    cg_code rc = tensor_size(dtype, rank, dims, &numel, &nbytes, st);
+    if (rc != CG_OK)
+        return rc;
+    if (!data && nbytes > 0)
+        return cg_fail(st, CG_ERR_INVALID, "a view of %lld bytes needs data", (long long)nbytes);
+    memset(t, 0, sizeof *t);
+    tensor_set_shape(t, dtype, rank, dims, numel, nbytes);
+    t->data = nbytes > 0 ? data : NULL;
+    t->borrowed = true;
+    return CG_OK;
 }
 
 void cg_tensor_free(cg_tensor *t)
 {
     if (t) {
-        free(t->data);
+        if (!t->borrowed)
+            free(t->data);
         free(t);
     }
 }

@@ -92,7 +92,8 @@ void cg_bcast_copy(cg_tensor *out, const cg_tensor *in, const cg_bcast *b)
     if (out->numel == 0 || size == 0 || size != cg_dtype_size(in->dtype))
         return;
     if (b->identity) {
-        memcpy(out->data, in->data, (size_t)out->numel * size);
+        if (out->data != in->data) /* in place: nothing to move, and memcpy must not overlap */
+            memcpy(out->data, in->data, (size_t)out->numel * size);
         return;
     }
     unsigned char *o = out->data;
