@@ -17,6 +17,7 @@ enum {
 };
 
 #define CLI_MAX_PINS 64
+#define CLI_MAX_INPUTS 64
 
 /* What a model subcommand was asked to do. */
 typedef struct cli_args {
@@ -25,6 +26,13 @@ typedef struct cli_args {
     int n_pins;
     bool json;
     bool help;
+    /* `run` only: the --input values as given (NAME=FILE or NAME:random[:SEED]),
+     * checked against the model by the command; --output-dir, --format, --kernels. */
+    const char *inputs[CLI_MAX_INPUTS];
+    int n_inputs;
+    const char *output_dir;
+    const char *format;
+    bool reference_kernels;
 } cli_args;
 
 /* Which options a subcommand accepts beyond MODEL and --input-shape. */
@@ -32,6 +40,7 @@ typedef struct cli_command {
     const char *name;
     bool takes_json;
     void (*print_help)(FILE *out);
+    bool takes_run_options; /* --input, --output-dir, --format, --kernels */
 } cli_command;
 
 /* Parses argv (after the subcommand name). On a usage error prints the message and
@@ -54,6 +63,8 @@ void cli_type_text(cg_dtype t, const cg_shape *s, char *buf, size_t len);
 /* Subcommands and help. */
 int cmd_shapes(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
 int shapes_print_json(const cg_graph *g, FILE *out);
 /* Window geometry lines for `shapes`, fitted to `width` columns where they can
  * be, and the narrowest width they can take. */
@@ -62,5 +73,7 @@ int shapes_window_width(const cg_window_report *r);
 void help_print_main(FILE *out);
 void help_print_shapes(FILE *out);
 void help_print_check(FILE *out);
+void help_print_run(FILE *out);
+void help_print_conform(FILE *out);
 
 #endif

@@ -62,6 +62,49 @@ static const char *option_value(const char *arg, const char *option, int argc, c
     return argv[++*i];
 }
 
+/* `run`'s --input, --output-dir, --format and --kernels; *handled says whether arg
+ * was one of them. */
+static bool parse_run_option(const cli_command *cmd, int argc, char **argv, int *i, cli_args *out,
+                             bool *handled)
+{
+    const char *arg = argv[*i];
+    bool missing;
+    const char *v;
+    *handled = true;
+    if ((v = option_value(arg, "--input", argc, argv, i, &missing))) {
+        if (out->n_inputs == CLI_MAX_INPUTS)
+            return usage_error(cmd, "at most %d --input options", CLI_MAX_INPUTS);
+        out->inputs[out->n_inputs++] = v;
+        return true;
+    }
+    if (missing)
+        return usage_error(cmd, "--input needs a value NAME=FILE or NAME:random[:SEED]");
+    if ((v = option_value(arg, "--output-dir", argc, argv, i, &missing)) && *v) {
+        out->output_dir = v;
+        return true;
+    }
+    if (missing || v)
+        return usage_error(cmd, "--output-dir needs a folder");
+    if ((v = option_value(arg, "--format", argc, argv, i, &missing))) {
+        if (strcmp(v, "npy") != 0 && strcmp(v, "pb") != 0)
+            return usage_error(cmd, "--format is npy or pb, not '%s'", v);
+        out->format = v;
+        return true;
+    }
+    if (missing)
+        return usage_error(cmd, "--format needs a value: npy or pb");
+    if ((v = option_value(arg, "--kernels", argc, argv, i, &missing))) {
+        if (strcmp(v, "fast") != 0 && strcmp(v, "reference") != 0)
+            return usage_error(cmd, "--kernels is fast or reference, not '%s'", v);
+        out->reference_kernels = strcmp(v, "reference") == 0;
+        return true;
+    }
+    if (missing)
+        return usage_error(cmd, "--kernels needs a value: fast or reference");
+    *handled = false;
+    return true;
+}
+
 static bool parse_option(const cli_command *cmd, int argc, char **argv, int *i, cli_args *out)
 {
     const char *arg = argv[*i];
@@ -71,6 +114,12 @@ static bool parse_option(const cli_command *cmd, int argc, char **argv, int *i, 
         return add_pin(cmd, out, pin);
     if (missing)
         return usage_error(cmd, "--input-shape needs a value NAME:D1,D2,...");
+    if (cmd->takes_run_options) {
+        bool handled;
+        bool ok = parse_run_option(cmd, argc, argv, i, out, &handled);
+        if (handled)
+            return ok;
+    }
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
         out->help = true;
         return true;

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_bench.h"
+#include "cli_convert.h"
 
 typedef struct subcommand {
     const char *name;
@@ -12,6 +14,11 @@ typedef struct subcommand {
 static const subcommand subcommands[] = {
     {"shapes", cmd_shapes, help_print_shapes},
     {"check", cmd_check, help_print_check},
+    {"run", cmd_run, help_print_run},
+    {"conform", cmd_conform, help_print_conform},
+    {"convert", cmd_convert, help_print_convert},
+    {"dot", cmd_dot, help_print_dot},
+    {"bench", cmd_bench, help_print_bench},
 };
 
 static const subcommand *find_subcommand(const char *name)

@@ -230,7 +230,7 @@ static cg_code read_declared(onnx_reader *r, const Onnx__ValueInfoProto *vi, con
         return CG_OK;
     if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return strict && tp->value_case != ONNX__TYPE_PROTO__VALUE__NOT_SET
-                   ? cg_fail(r->st, CG_ERR_UNSUPPORTED, "%s: %s '%s' is a %s; only tensors "
+                   ? cg_fail(r->st, CG_ERR_UNSUPPORTED, "%s: %s '%s' is of type %s; only tensors "
                              "are supported", r->source, role, vi->name,
                              type_kind(tp->value_case))
                    : CG_OK;

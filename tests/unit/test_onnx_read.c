@@ -816,7 +816,7 @@ static void test_deep_nesting_refused(void **state)
     wrap_field(buf, &start, cap, 11);
     wrap_field(buf, &start, cap, 7);
     assert_load_fails(cg_onnx_load_buffer(buf + start, cap - start, "test.onnx", NULL, &st), &st,
-                      CG_ERR_UNSUPPORTED, "input 's' is a sequence");
+                      CG_ERR_UNSUPPORTED, "input 's' is of type sequence");
 }
 
 /* ---- real files ---- */
