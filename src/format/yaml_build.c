@@ -197,7 +197,19 @@ static cg_code read_seed(ydoc *d, const yaml_node_t *n, const yaml_node_t *init,
     return rc;
 }
 
-/* `init: zeros | ones | {random: SEED}`. */
+/* The optional `scale: S` of a random init (values become S * [-1, 1)), so a
+ * spec can keep activations in range, e.g. S = 1/sqrt(fan-in). */
+static cg_code read_scale(ydoc *d, const yaml_node_t *n, const char *what, double *scale)
+{
+    char label[160];
+    snprintf(label, sizeof label, "%s: random scale", what);
+    cg_code rc = yd_number(d, n, label, scale);
+    if (!rc && !(*scale > 0 && *scale < 1e30))
+        return yd_fail(d, n, CG_ERR_FORMAT, "%s must be a positive number", label);
+    return rc;
+}
+
+/* `init: zeros | ones | {random: SEED [, scale: S]}`. */
 static cg_tensor *init_tensor(ydoc *d, yaml_node_t *const *f, const char *what, cg_dtype dtype,
                               const spec_shape *shape)
 {
@@ -208,8 +220,8 @@ static cg_tensor *init_tensor(ydoc *d, yaml_node_t *const *f, const char *what, 
     }
     bool zeros = yd_is_scalar(init) && strcmp(yd_text(init), "zeros") == 0;
     bool ones = yd_is_scalar(init) && strcmp(yd_text(init), "ones") == 0;
-    yaml_node_t *seed_node = NULL;
-    static const char *const random_key[] = {"random"};
+    yaml_node_t *random_vals[2] = {NULL, NULL}; /* random: SEED, scale: S */
+    static const char *const random_keys[] = {"random", "scale"};
     char label[160];
     snprintf(label, sizeof label, "%s: init", what);
     if (!zeros && !ones) {
@@ -217,19 +229,30 @@ static cg_tensor *init_tensor(ydoc *d, yaml_node_t *const *f, const char *what, 
             yd_fail(d, init, CG_ERR_FORMAT, "%s must be zeros, ones or {random: SEED}", label);
             return NULL;
         }
-        if (yd_fields(d, init, label, random_key, 1, &seed_node))
+        if (yd_fields(d, init, label, random_keys, 2, random_vals))
             return NULL;
+        if (!random_vals[0]) {
+            yd_fail(d, init, CG_ERR_FORMAT, "%s must be zeros, ones or {random: SEED}", label);
+            return NULL;
+        }
     }
+    yaml_node_t *seed_node = random_vals[0];
     int64_t seed = 0;
+    double scale = 1.0;
     if (seed_node && read_seed(d, seed_node, init, what, dtype, &seed))
+        return NULL;
+    if (random_vals[1] && read_scale(d, random_vals[1], what, &scale))
         return NULL;
     cg_tensor *t = new_tensor(d, f[TK_SHAPE], what, dtype, shape);
     if (t && ones)
         for (int64_t i = 0; i < t->numel; i++)
             if (!put_float(t, i, 1.0))
                 put_int(t, i, 1);
-    if (t && seed_node)
+    if (t && seed_node) {
         yd_random_fill((uint64_t)seed, t->data, t->numel);
+        for (int64_t i = 0; scale != 1.0 && i < t->numel; i++)
+            ((float *)t->data)[i] = (float)(((float *)t->data)[i] * scale);
+    }
     return t;
 }
 

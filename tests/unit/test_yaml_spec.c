@@ -241,6 +241,26 @@ static void test_random_init_reproducible(void **state)
     cg_graph_free(again);
 }
 
+/* `scale: S` multiplies the same sequence: S * (k / 2^23 - 1). */
+static void test_random_init_scale(void **state)
+{
+    cg_graph *g = load_ok("model: r\n"
+                          "weights:\n"
+                          "  a: {shape: [4], init: {random: 7, scale: 0.5}}\n"
+                          "outputs: [a]\n"
+                          "nodes: []\n");
+    const float *a = value(g, "a")->data->data;
+    assert_true(a[0] == (float)(-0.22034060955047607f * 0.5));
+    assert_true(a[1] == (float)((281660.0 / 8388608.0 - 1.0) * 0.5));
+    cg_graph_free(g);
+    expect_error("model: r\nweights:\n  a: {shape: [4], init: {random: 7, scale: -1}}\n"
+                 "outputs: [a]\nnodes: []\n",
+                 CG_ERR_FORMAT, "3:44: weight 'a': random scale must be a positive number");
+    expect_error("model: r\nweights:\n  a: {shape: [4], init: {scale: 2}}\n"
+                 "outputs: [a]\nnodes: []\n",
+                 CG_ERR_FORMAT, "3:25: weight 'a': init must be zeros, ones or {random: SEED}");
+}
+
 static void test_weight_kinds(void **state)
 {
     cg_graph *g = load_ok("model: w\n"
@@ -631,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_seed_conv_model),
         cmocka_unit_test(test_small_cnn_model),
         cmocka_unit_test(test_random_init_reproducible),
+        cmocka_unit_test(test_random_init_scale),
         cmocka_unit_test(test_weight_kinds),
         cmocka_unit_test(test_npy_weight),
         cmocka_unit_test(test_attribute_types),
