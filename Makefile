@@ -9,7 +9,7 @@ BUILD_DEPS = cmake make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler \
              libonnx-dev libyaml-dev libcmocka-dev
 DEMO_DEPS  = $(BUILD_DEPS) graphviz
 TEST_DEPS  = $(BUILD_DEPS) graphviz libonnx-testdata python3 python3-numpy python3-onnx \
-             python3-torch python3-torchvision nodejs npm
+             python3-torch python3-torchvision nodejs:node npm:npm
 
 .PHONY: all deps demo-deps test-deps configure build demo test clean
 

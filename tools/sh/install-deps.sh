@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages named on the command line that dpkg says are missing.
+# Installs the Debian packages named on the command line that dpkg says are
+# missing. PKG:CMD means "PKG, unless the command CMD is already on PATH" (e.g.
+# npm:npm: a Node.js from elsewhere may bring its own npm, which Debian's npm
+# package would conflict with).
 set -euo pipefail
 missing=()
-for pkg in "$@"; do
+for spec in "$@"; do
+  pkg=${spec%%:*}
+  cmd=${spec#*:}
+  if [ "$cmd" != "$spec" ] && command -v "$cmd" >/dev/null 2>&1; then
+    continue
+  fi
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
