@@ -78,6 +78,14 @@ static void print_count_line(const char *label, int64_t n)
         printf("%-9s%s\n", label, grouped);
 }
 
+static bool inputs_are_symbolic(const cg_graph *g)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!cg_shape_is_static(&g->values[g->inputs[i]].shape))
+            return true;
+    return false;
+}
+
 static void print_summary(const cg_graph *g, const char *path)
 {
     int name_w = widest_name(g, g->outputs, g->n_outputs, widest_name(g, g->inputs, g->n_inputs, 0));
@@ -90,7 +98,11 @@ static void print_summary(const cg_graph *g, const char *path)
     print_value_list(g, "inputs", g->inputs, g->n_inputs, name_w);
     print_value_list(g, "outputs", g->outputs, g->n_outputs, name_w);
     print_count_line("params", cg_graph_param_count(g));
-    print_count_line("MACs", cg_graph_total_macs(g));
+    int64_t macs = cg_graph_total_macs(g);
+    if (macs < 0 && inputs_are_symbolic(g))
+        printf("%-9s? (depends on symbolic input dims: pin them with --input-shape)\n", "MACs");
+    else
+        print_count_line("MACs", macs);
 }
 
 /* "x[1,3,64,64], w[6,3,4,4] -> y[1,6,32,32]" in a malloc'd string, *arrow the
