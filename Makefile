@@ -6,7 +6,7 @@ JOBS     ?= $(shell nproc)
 CONVGRAPH = $(BUILD)/convgraph
 
 BUILD_DEPS = cmake make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler \
-             libonnx-dev libyaml-dev libcmocka-dev
+             libonnx-dev libyaml-dev libcmocka-dev libdnnl-dev
 DEMO_DEPS  = $(BUILD_DEPS) graphviz
 TEST_DEPS  = $(BUILD_DEPS) graphviz libonnx-testdata python3 python3-numpy python3-onnx \
              python3-torch python3-torchvision nodejs:node npm:npm

@@ -2,10 +2,29 @@
  * Shape functions check operands and attributes; output sizes and pads come from
  * padding.c through cg_window_resolve_node. The reference kernels read that
  * geometry back from node->window and compute in doubles (float32, float64 and
- * float16 tensors through the same loop), 1-D to 3-D, tap by tap. */
+ * float16 tensors through the same loop), 1-D to 3-D, tap by tap.
+ *
+ * Fused epilogue (Conv only). A fusion pass in FAST sessions may fold what
+ * follows a Conv into it, through internal attributes and a 4th input:
+ *   y = act(conv(x, W) + B + Z)
+ *   cg.activation  STRING  "Relu", "Clip", "LeakyRelu", "HardSwish" or "Sigmoid"
+ *                          (the ONNX ops' definitions); absent: no activation
+ *   cg.alpha       FLOAT   LeakyRelu's slope (default 0.01, as ONNX)
+ *   cg.min, cg.max FLOAT   Clip's bounds (default: unbounded); min <= max
+ *   input 3, "Z"           optional, same dtype and shape as Y, added before act
+ * The shape function validates all of it; both kernels honour it (the reference
+ * kernel in its plain loop, after the sum).
+ *
+ * Fast path: in FAST sessions Conv first tries cg_fast_conv_run
+ * (src/runtime/fast_conv*.c, oneDNN when built with it), which declines what it
+ * does not cover (other dtypes, 3-D, a case oneDNN refuses); the reference
+ * kernel runs then, and always under CG_KERNELS_REFERENCE. */
+#include "convgraph/runtime.h"
 #include "ops/families.h"
 #include "ops/window_attrs.h"
+#include "runtime/fast_conv.h"
 
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +212,59 @@ static int64_t conv_macs(const conv_args *a, const cg_shape *y)
     return cg_macs_mul(macs, dim_at(&a->w->shape, 1)); /* C/group resp. M/group */
 }
 
+/* The cg.* attributes of a fused epilogue, read without judging them. */
+static void epilogue_read(const cg_node *n, cg_conv_epilogue *ep)
+{
+    const char *act = cg_attr_string(n, "cg.activation", NULL);
+    int a = act ? cg_conv_act_parse(act) : CG_CONV_ACT_NONE;
+    ep->act = a < 0 ? CG_CONV_ACT_NONE : (cg_conv_act)a;
+    ep->alpha = cg_attr_float(n, "cg.alpha", 0.01f);
+    ep->min = cg_attr_float(n, "cg.min", -FLT_MAX);
+    ep->max = cg_attr_float(n, "cg.max", FLT_MAX);
+    ep->z = NULL;
+}
+
+static cg_code check_epilogue_attrs(cg_infer_ctx *c)
+{
+    static const char *const floats[] = {"cg.alpha", "cg.min", "cg.max"};
+    const cg_attr *a = cg_node_attr(c->node, "cg.activation");
+    if (a && (a->type != CG_ATTR_STRING || cg_conv_act_parse(a->s) < 0))
+        return cg_ctx_fail(c, "attribute 'cg.activation' must be one of Relu, Clip, "
+                              "LeakyRelu, HardSwish, Sigmoid");
+    for (int i = 0; i < 3; i++) {
+        a = cg_node_attr(c->node, floats[i]);
+        if (a && a->type != CG_ATTR_FLOAT)
+            return cg_ctx_fail(c, "attribute '%s' must be a float", floats[i]);
+    }
+    cg_conv_epilogue ep;
+    epilogue_read(c->node, &ep);
+    if (!(ep.min <= ep.max))
+        return cg_ctx_fail(c, "attribute 'cg.min' %g is above 'cg.max' %g", (double)ep.min,
+                           (double)ep.max);
+    return CG_OK;
+}
+
+/* Z (input 3) must be exactly what Y is: it is added element by element. */
+static cg_code check_epilogue_z(cg_infer_ctx *c, cg_dtype dtype, const cg_shape *y)
+{
+    char z_s[128], y_s[128];
+    if (!cg_ctx_has_input(c, 3))
+        return CG_OK;
+    const cg_value *z = cg_ctx_in(c, 3);
+    if (z->dtype != dtype)
+        return cg_ctx_fail(c, "input Z has dtype %s but Y has %s", cg_dtype_name(z->dtype),
+                           cg_dtype_name(dtype));
+    bool ok = z->shape.rank < 0 || y->rank < 0 || z->shape.rank == y->rank;
+    for (int i = 0; ok && z->shape.rank >= 0 && i < y->rank; i++)
+        ok = !cg_dim_is_known(z->shape.d[i]) || !cg_dim_is_known(y->d[i]) ||
+             z->shape.d[i].v == y->d[i].v;
+    if (ok)
+        return CG_OK;
+    cg_shape_format(&z->shape, z_s, sizeof z_s);
+    cg_shape_format(y, y_s, sizeof y_s);
+    return cg_ctx_fail(c, "input Z has shape %s but Y has shape %s", z_s, y_s);
+}
+
 static cg_code infer_conv_common(cg_infer_ctx *c, bool transpose)
 {
     conv_args a = {0};
@@ -204,10 +276,14 @@ static cg_code infer_conv_common(cg_infer_ctx *c, bool transpose)
     a.w = cg_ctx_in(c, 1);
     a.b = cg_ctx_has_input(c, 2) ? cg_ctx_in(c, 2) : NULL;
     c->node->macs = -1;
+    if (transpose && cg_ctx_has_input(c, 3))
+        return cg_ctx_fail(c, "ConvTranspose takes at most 3 inputs");
+    if (!transpose && (rc = check_epilogue_attrs(c)) != CG_OK)
+        return rc;
     if (a.x->shape.rank < 0) { /* nothing to resolve against: dtype only */
         cg_shape unknown = cg_shape_unknown();
         cg_ctx_set_out(c, 0, a.x->dtype, &unknown);
-        return CG_OK;
+        return check_epilogue_z(c, a.x->dtype, &unknown);
     }
     rc = check_operands(c, &a);
     if (rc == CG_OK)
@@ -229,7 +305,7 @@ static cg_code infer_conv_common(cg_infer_ctx *c, bool transpose)
         c->node->macs = conv_macs(&a, &y);
     }
     cg_ctx_set_out(c, 0, a.x->dtype, &y);
-    return CG_OK;
+    return check_epilogue_z(c, a.x->dtype, &y);
 }
 
 static cg_code infer_conv(cg_infer_ctx *c) { return infer_conv_common(c, false); }
@@ -242,6 +318,8 @@ static cg_code infer_conv_transpose(cg_infer_ctx *c) { return infer_conv_common(
 typedef struct conv_run {
     cg_run_window rw;
     double *x, *w, *b; /* b NULL when B is omitted */
+    double *z;         /* the fused epilogue's Z; NULL when absent */
+    cg_conv_epilogue ep;
     int64_t batch, in_c, out_c, group;
     int64_t in_per_group, out_per_group;
 } conv_run;
@@ -251,6 +329,7 @@ static void conv_run_free(conv_run *r)
     free(r->x);
     free(r->w);
     free(r->b);
+    free(r->z);
 }
 
 /* What inference already checked, re-checked on the tensors so that a kernel
@@ -389,6 +468,15 @@ static void conv_output_plane(const conv_run *r, bool transpose, int64_t n, int6
     }
 }
 
+/* y = act(acc + Z) over one output plane starting at element `base`. */
+static void epilogue_apply(const conv_run *r, int64_t base, double *acc)
+{
+    if (r->ep.act == CG_CONV_ACT_NONE && !r->z)
+        return;
+    for (int64_t p = 0; p < r->rw.out_size; p++)
+        acc[p] = cg_conv_act_apply(&r->ep, acc[p] + (r->z ? r->z[base + p] : 0));
+}
+
 static cg_code conv_compute(cg_run_ctx *c, const conv_run *r, bool transpose, cg_tensor *y)
 {
     const cg_run_window *rw = &r->rw;
@@ -399,6 +487,7 @@ static cg_code conv_compute(cg_run_ctx *c, const conv_run *r, bool transpose, cg
         for (int64_t m = 0; m < r->out_c; m++) {
             conv_output_plane(r, transpose, n, m, acc);
             int64_t base = (n * r->out_c + m) * rw->out_size;
+            epilogue_apply(r, base, acc);
             for (int64_t p = 0; p < rw->out_size; p++)
                 cg_run_store_f64(y, base + p, acc[p]);
         }
@@ -406,10 +495,31 @@ static cg_code conv_compute(cg_run_ctx *c, const conv_run *r, bool transpose, cg
     return CG_OK;
 }
 
+/* Z must be Y's twin before either kernel reads it element by element. */
+static cg_code epilogue_load(cg_run_ctx *c, cg_conv_epilogue *ep)
+{
+    epilogue_read(c->node, ep);
+    ep->z = c->n_in > 3 ? cg_run_in(c, 3) : NULL;
+    const cg_tensor *y = cg_run_out(c, 0);
+    if (!ep->z)
+        return CG_OK;
+    bool same = y && ep->z->dtype == y->dtype && ep->z->rank == y->rank;
+    for (int i = 0; same && i < y->rank; i++)
+        same = ep->z->dims[i] == y->dims[i];
+    return same ? CG_OK : cg_run_fail(c, CG_ERR_INVALID, "input Z does not match Y");
+}
+
 static cg_code run_conv_common(cg_run_ctx *c, bool transpose)
 {
     conv_run r = {0};
-    cg_code rc = conv_run_load(c, &r);
+    cg_code rc = transpose ? CG_OK : epilogue_load(c, &r.ep);
+    if (rc != CG_OK)
+        return rc;
+    if (!transpose && c->opts->kernels == CG_KERNELS_FAST && cg_fast_conv_run(c, &r.ep, &rc))
+        return rc;
+    rc = conv_run_load(c, &r);
+    if (rc == CG_OK && r.ep.z && !(r.z = cg_run_load_f64(c, r.ep.z)))
+        rc = c->st->code;
     if (rc == CG_OK)
         rc = conv_compute(c, &r, transpose, cg_run_out(c, 0));
     conv_run_free(&r);

@@ -1,0 +1,51 @@
+/* The fused-epilogue activations shared by the reference and the fast Conv
+ * kernels, and the fast path's entry point when oneDNN is absent. */
+#include "runtime/fast_conv.h"
+
+#include <math.h>
+#include <string.h>
+
+int cg_conv_act_parse(const char *name)
+{
+    static const char *const names[] = {"Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(name, names[i]) == 0)
+            return CG_CONV_ACT_RELU + i;
+    return -1;
+}
+
+/* The ONNX definitions of the ops the fusion pass folds in. */
+double cg_conv_act_apply(const cg_conv_epilogue *ep, double v)
+{
+    switch (ep->act) {
+    case CG_CONV_ACT_RELU:
+        return v > 0 ? v : 0;
+    case CG_CONV_ACT_CLIP:
+        return v < ep->min ? ep->min : v > ep->max ? ep->max : v;
+    case CG_CONV_ACT_LEAKY_RELU:
+        return v >= 0 ? v : ep->alpha * v;
+    case CG_CONV_ACT_HARD_SWISH: { /* x * max(0, min(1, x/6 + 1/2)) */
+        double h = v / 6 + 0.5;
+        return v * (h < 0 ? 0 : h > 1 ? 1 : h);
+    }
+    case CG_CONV_ACT_SIGMOID:
+        return 1 / (1 + exp(-v));
+    case CG_CONV_ACT_NONE:
+        break;
+    }
+    return v;
+}
+
+#ifndef CG_HAVE_DNNL
+bool cg_fast_conv_run(cg_run_ctx *c, const cg_conv_epilogue *ep, cg_code *rc)
+{
+    (void)c;
+    (void)ep;
+    (void)rc;
+    return false;
+}
+
+bool cg_fast_conv_available(void) { return false; }
+long cg_fast_conv_runs(void) { return 0; }
+void cg_fast_conv_force_candidate(int which) { (void)which; }
+#endif

@@ -1,0 +1,52 @@
+/* The fast path behind the Conv reference kernel (src/ops/conv.c).
+ * Built on oneDNN when CMake found it (CG_HAVE_DNNL); without it every call
+ * declines and the reference kernel runs. The contract of the fused epilogue
+ * (cg.activation, cg.alpha, cg.min, cg.max, input Z) is documented in conv.c. */
+#ifndef CG_RUNTIME_FAST_CONV_H
+#define CG_RUNTIME_FAST_CONV_H
+
+#include <stdbool.h>
+
+#include "convgraph/ops.h"
+
+typedef enum cg_conv_act {
+    CG_CONV_ACT_NONE = 0,
+    CG_CONV_ACT_RELU,
+    CG_CONV_ACT_CLIP,
+    CG_CONV_ACT_LEAKY_RELU,
+    CG_CONV_ACT_HARD_SWISH,
+    CG_CONV_ACT_SIGMOID,
+} cg_conv_act;
+
+/* y = act(conv(x, W) + B + Z): what a fusion pass folded into one Conv node. */
+typedef struct cg_conv_epilogue {
+    cg_conv_act act;
+    float alpha;          /* LeakyRelu slope */
+    float min, max;       /* Clip bounds */
+    const cg_tensor *z;   /* NULL when the node has no 4th input */
+} cg_conv_epilogue;
+
+/* The activation named by cg.activation, or -1 when the name is unknown. */
+int cg_conv_act_parse(const char *name);
+
+/* The activation applied to one value (the reference epilogue, in doubles). */
+double cg_conv_act_apply(const cg_conv_epilogue *ep, double v);
+
+/* Runs a Conv node on the fast path when it covers it (float32, 1-D or 2-D,
+ * any groups/strides/dilations/pads, NCHW): returns true and sets *rc. Returns
+ * false, touching nothing, when the case is not covered (or oneDNN is absent):
+ * the caller then runs the reference kernel. Prepared primitives and reordered
+ * weights are cached in c->state and rebuilt when shapes change. */
+bool cg_fast_conv_run(cg_run_ctx *c, const cg_conv_epilogue *ep, cg_code *rc);
+
+/* True when a fast path was compiled in (for tests and benchmarks). */
+bool cg_fast_conv_available(void);
+/* How many Conv runs the fast path has taken in this process (tests check that
+ * the cases they mean for it do reach it). */
+long cg_fast_conv_runs(void);
+/* For tests: make the per-layer choice take candidate `which` only (0: oneDNN
+ * in the layout it picks, 1: oneDNN on NCHW); -1 (default): time them all.
+ * Applies to states prepared after the call. */
+void cg_fast_conv_force_candidate(int which);
+
+#endif
