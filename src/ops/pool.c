@@ -5,6 +5,7 @@
  * window in doubles (exact for float32, float16, int8 and uint8 inputs). A window
  * with no tap inside the input (possible only with pads as large as the dilated
  * kernel) gives -inf (MaxPool, Indices -1), 0 (AveragePool, LpPool). */
+#include "convgraph/runtime.h"
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
@@ -272,6 +273,84 @@ static void pool_planes(const cg_run_window *rw, const pool_op *op, const double
     }
 }
 
+/* The fast path of FAST sessions for float32 MaxPool / AveragePool without
+ * Indices: the same taps, tie rule and divisor as the reference, read straight
+ * from the float data instead of a double copy of the whole tensor, with the
+ * innermost axis' tap ranges computed once per call instead of per point. */
+/* Visits the window's taps of one output point as `row[k2 * d2]` reads. */
+#define POOL_FOR_TAPS_F32(rw, x_p, t, v, body)                                                  \
+    for (int64_t k0 = (t)->lo[0]; k0 < (t)->hi[0]; k0++) {                                     \
+        int64_t i0_ = (t)->start[0] + k0 * (rw)->dilation[0];                                  \
+        for (int64_t k1 = (t)->lo[1]; k1 < (t)->hi[1]; k1++) {                                 \
+            const float *row_ = (x_p) +                                                        \
+                                (i0_ * (rw)->in[1] + (t)->start[1] + k1 * (rw)->dilation[1]) * \
+                                    (rw)->in[2] +                                              \
+                                (t)->start[2];                                                 \
+            for (int64_t k2 = (t)->lo[2]; k2 < (t)->hi[2]; k2++) {                             \
+                float v = row_[k2 * (rw)->dilation[2]];                                        \
+                body;                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+static float pool_max_f32(const cg_run_window *rw, const float *x_p, const pool_taps *t)
+{
+    bool any = false;
+    float m = -INFINITY; /* no tap at all: -inf, as the reference */
+    /* the first of equal maxima wins; a NaN first tap stays, a later one never wins */
+    POOL_FOR_TAPS_F32(rw, x_p, t, v, {
+        m = !any || v > m ? v : m;
+        any = true;
+    })
+    return m;
+}
+
+static float pool_average_f32(const cg_run_window *rw, const pool_op *op, const float *x_p,
+                              const pool_taps *t)
+{
+    double sum = 0;
+    POOL_FOR_TAPS_F32(rw, x_p, t, v, sum += v)
+    double n = pool_divisor(rw, t, op->count_pad);
+    return (float)(n > 0 ? sum / n : 0);
+}
+
+static float pool_reduce_f32(const cg_run_window *rw, const pool_op *op, const float *x_p,
+                             const pool_taps *t)
+{
+    return op->kind == POOL_MAX ? pool_max_f32(rw, x_p, t) : pool_average_f32(rw, op, x_p, t);
+}
+
+enum { POOL_ROW_CACHE = 2048 }; /* innermost output positions whose taps are cached */
+
+static bool pool_fast_path_applies(const cg_run_ctx *c, const pool_op *op, const cg_tensor *x,
+                                   const cg_tensor *indices, const cg_run_window *rw)
+{
+    return c->opts && c->opts->kernels == CG_KERNELS_FAST && x->dtype == CG_FLOAT && !indices &&
+           op->kind != POOL_LP && rw->out[2] <= POOL_ROW_CACHE;
+}
+
+static void pool_planes_f32(const cg_run_window *rw, const pool_op *op, const float *x,
+                            int64_t planes, float *y)
+{
+    pool_taps row_taps[POOL_ROW_CACHE];
+    int64_t o[CG_RUN_AXES] = {0, 0, 0}, idx = 0;
+    for (o[2] = 0; o[2] < rw->out[2]; o[2]++)
+        pool_taps_at(rw, o, &row_taps[o[2]]);
+    for (int64_t p = 0; p < planes; p++)
+        for (o[0] = 0; o[0] < rw->out[0]; o[0]++)
+            for (o[1] = 0; o[1] < rw->out[1]; o[1]++) {
+                pool_taps t;
+                o[2] = 0;
+                pool_taps_at(rw, o, &t);
+                for (int64_t w = 0; w < rw->out[2]; w++) {
+                    t.start[2] = row_taps[w].start[2];
+                    t.lo[2] = row_taps[w].lo[2];
+                    t.hi[2] = row_taps[w].hi[2];
+                    y[idx++] = pool_reduce_f32(rw, op, x + p * rw->in_size, &t);
+                }
+            }
+}
+
 /* Checks the operands, then reduces every (n, c) plane. */
 static cg_code run_window_pool(cg_run_ctx *c, const pool_op *op)
 {
@@ -291,6 +370,10 @@ static cg_code run_window_pool(cg_run_ctx *c, const pool_op *op)
     if (op->kind != POOL_MAX && !cg_dtype_is_float(x->dtype))
         return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported",
                            cg_dtype_name(x->dtype));
+    if (pool_fast_path_applies(c, op, x, indices, &rw)) {
+        pool_planes_f32(&rw, op, x->data, x->dims[0] * x->dims[1], y->data);
+        return CG_OK;
+    }
     double *xd = cg_run_load_f64(c, x);
     if (!xd)
         return c->st->code;
