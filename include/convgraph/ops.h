@@ -95,6 +95,8 @@ cg_code cg_ctx_broadcast(cg_infer_ctx *c, const cg_shape *a, const cg_shape *b, 
 /* ---- helpers for kernels ---- */
 const cg_tensor *cg_run_in(const cg_run_ctx *c, int i); /* NULL when omitted */
 cg_tensor *cg_run_out(const cg_run_ctx *c, int i);      /* NULL when omitted */
+/* Threads a kernel may use: opts->threads, or the online cores when that is 0. */
+int cg_run_thread_count(const cg_run_ctx *c);
 /* Fails with "SOURCE: node LABEL (OP): <message>". */
 cg_code cg_run_fail(cg_run_ctx *c, cg_code code, const char *fmt, ...) CG_PRINTF(3, 4);
 

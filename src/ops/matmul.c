@@ -1,6 +1,9 @@
 /* Operator family 'matmul': Gemm and MatMul. */
 #include "ops/broadcast.h"
+#include "ops/elem_convert.h"
+#include "convgraph/runtime.h"
 #include "ops/families.h"
+#include "runtime/fast_gemm.h"
 #include "ops/window_attrs.h"
 
 /* Fails unless a and b (when both defined) are the same dtype. Gemm and MatMul
@@ -175,11 +178,8 @@ typedef struct mm_geom {
 
 /* Sums are kept in double for float types; integer sums in uint64_t, which wraps
  * like two's-complement hardware instead of overflowing into undefined behaviour.
- * float16 elements are IEEE half bits, widened on load and rounded on store. */
-#define AS_IS(v) (v)
-#define CAST_TO(T, v) ((T)(v))
-#define HALF_TO(T, v) cg_float_to_half((float)(v))
-
+ * float16 elements are IEEE half bits, widened on load and rounded on store
+ * (ops/elem_convert.h). */
 #define DEFINE_MATMUL_LOOP(name, T, ACC, load, store)                                         \
     static void name(const mm_geom *g, const void *av, const void *bv, void *yv)             \
     {                                                                                         \
@@ -276,7 +276,10 @@ static cg_code run_gemm(cg_run_ctx *c)
     g.a_col = ta ? g.m : 1;
     g.b_row = tb ? 1 : g.n;
     g.b_col = tb ? g.k : 1;
-    loop(&g, a->data, b->data, y->data);
+    bool fast = c->opts && c->opts->kernels == CG_KERNELS_FAST && a->dtype == CG_FLOAT &&
+                cg_fast_sgemm(c, ta, tb, g.m, g.n, g.k, a->data, b->data, y->data);
+    if (!fast)
+        loop(&g, a->data, b->data, y->data);
     return gemm_add_c(c, y, cg_attr_float(c->node, "alpha", 1.0f), cg_attr_float(c->node, "beta", 1.0f));
 }
 

@@ -1,8 +1,10 @@
 /* Helpers every kernel uses. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "convgraph/ops.h"
+#include "convgraph/runtime.h"
 
 const cg_tensor *cg_run_in(const cg_run_ctx *c, int i)
 {
@@ -12,6 +14,14 @@ const cg_tensor *cg_run_in(const cg_run_ctx *c, int i)
 cg_tensor *cg_run_out(const cg_run_ctx *c, int i)
 {
     return i >= 0 && i < c->n_out ? c->out[i] : NULL;
+}
+
+int cg_run_thread_count(const cg_run_ctx *c)
+{
+    if (c->opts && c->opts->threads > 0)
+        return c->opts->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
 }
 
 cg_code cg_run_fail(cg_run_ctx *c, cg_code code, const char *fmt, ...)

@@ -377,14 +377,6 @@ static dconv_state *dconv_prepare(const cg_run_ctx *c, const dconv_key *k, bool 
     return s;
 }
 
-static int thread_count(const cg_run_ctx *c)
-{
-    if (c->opts->threads > 0)
-        return c->opts->threads;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 /* Z into the destination the sum post-op accumulates onto. */
 static dnnl_status_t place_z(dconv_state *s, const cg_tensor *z, cg_tensor *y)
 {
@@ -500,7 +492,7 @@ bool cg_fast_conv_run(cg_run_ctx *c, const cg_conv_epilogue *ep, cg_code *rc)
     if (!dconv_key_make(c, ep, &k))
         return false;
     k.w_data = w_is_constant(c) ? cg_run_in(c, 1)->data : NULL;
-    omp_set_num_threads(thread_count(c)); /* oneDNN is built on OpenMP */
+    omp_set_num_threads(cg_run_thread_count(c)); /* oneDNN is built on OpenMP */
     dconv_state *s = dconv_state_get(c, &k, ep->z);
     if (!s || s->declined)
         return false; /* out of memory here too: the reference kernel reports it */
