@@ -1,5 +1,6 @@
 /* Graph construction, ownership and attribute look-up. */
 #include "convgraph/graph.h"
+#include "graph/graph_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,14 +45,15 @@ static bool index_grow(cg_graph *g)
     return true;
 }
 
-static char *dup_string(const char *s)
+void *cg_dup_bytes(const void *src, size_t len)
 {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
+    void *d = malloc(len ? len : 1);
+    if (d && len)
+        memcpy(d, src, len);
     return d;
 }
+
+char *cg_dup_string(const char *s) { return cg_dup_bytes(s, strlen(s) + 1); }
 
 /* Grows *arr (of *cap elements of size esize) to hold need elements. */
 static bool grow_array(void **arr, int *cap, int need, size_t esize)
@@ -75,8 +77,8 @@ cg_graph *cg_graph_new(const char *source)
     cg_graph *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->source = dup_string(source ? source : "<memory>");
-    g->name = dup_string("");
+    g->source = cg_dup_string(source ? source : "<memory>");
+    g->name = cg_dup_string("");
     g->pool = cg_strpool_new();
     g->index = calloc(1, sizeof *g->index);
     g->file_order_sorted = true;
@@ -101,7 +103,7 @@ void cg_attr_clear(cg_attr *a)
     memset(a, 0, sizeof *a);
 }
 
-static void node_clear(cg_node *n)
+void cg_node_free_fields(cg_node *n)
 {
     free(n->name);
     free(n->op_type);
@@ -134,7 +136,7 @@ void cg_graph_free(cg_graph *g)
     if (!g)
         return;
     for (int i = 0; i < g->n_nodes; i++)
-        node_clear(&g->nodes[i]);
+        cg_node_free_fields(&g->nodes[i]);
     for (int i = 0; i < g->n_values; i++) {
         free(g->values[i].name);
         cg_tensor_free(g->values[i].data);
@@ -174,7 +176,7 @@ int cg_graph_intern(cg_graph *g, const char *name, cg_status *st)
         goto nomem;
     cg_value *v = &g->values[g->n_values];
     memset(v, 0, sizeof *v);
-    if (!(v->name = dup_string(name)))
+    if (!(v->name = cg_dup_string(name)))
         goto nomem;
     v->shape = cg_shape_unknown();
     v->declared_shape = cg_shape_unknown();
@@ -193,9 +195,9 @@ cg_node *cg_graph_add_node(cg_graph *g, const char *name, const char *op_type,
         goto nomem;
     cg_node *n = &g->nodes[g->n_nodes];
     memset(n, 0, sizeof *n);
-    n->name = dup_string(name ? name : "");
-    n->op_type = dup_string(op_type);
-    n->domain = dup_string(domain && strcmp(domain, "ai.onnx") != 0 ? domain : "");
+    n->name = cg_dup_string(name ? name : "");
+    n->op_type = cg_dup_string(op_type);
+    n->domain = cg_dup_string(domain && strcmp(domain, "ai.onnx") != 0 ? domain : "");
     n->macs = -1;
     g->n_nodes++;
     if (!n->name || !n->op_type || !n->domain)
@@ -247,7 +249,7 @@ cg_attr *cg_node_add_attr(cg_node *n, const char *name, cg_status *st)
     n->attrs = attrs;
     cg_attr *a = &attrs[n->n_attrs];
     memset(a, 0, sizeof *a);
-    if (!(a->name = dup_string(name))) {
+    if (!(a->name = cg_dup_string(name))) {
         cg_fail(st, CG_ERR_NOMEM, "out of memory adding attribute '%s'", name);
         return NULL;
     }
@@ -267,7 +269,7 @@ cg_code cg_graph_add_opset(cg_graph *g, const char *domain, int64_t version, cg_
     if (!o)
         return cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
     g->opsets = o;
-    if (!(o[g->n_opsets].domain = dup_string(d)))
+    if (!(o[g->n_opsets].domain = cg_dup_string(d)))
         return cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
     o[g->n_opsets++].version = version;
     return CG_OK;

@@ -1,6 +1,7 @@
 /* In-place IR edits for the converter's passes: rewiring uses, removing nodes,
  * turning values into initializers, renaming and compacting values. */
 #include "convgraph/graph_edit.h"
+#include "graph/graph_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,20 +24,6 @@ int cg_graph_use_count(const cg_graph *g, int v)
     return count;
 }
 
-static void node_free_fields(cg_node *n)
-{
-    free(n->name);
-    free(n->op_type);
-    free(n->domain);
-    free(n->inputs);
-    free(n->outputs);
-    for (int i = 0; i < n->n_attrs; i++)
-        cg_attr_clear(&n->attrs[i]);
-    free(n->attrs);
-    free(n->window);
-    free(n->doc_string);
-}
-
 static void recompute_producers(cg_graph *g)
 {
     for (int v = 0; v < g->n_values; v++)
@@ -52,7 +39,7 @@ void cg_graph_remove_nodes(cg_graph *g, const bool *remove)
     int kept = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (remove[i])
-            node_free_fields(&g->nodes[i]);
+            cg_node_free_fields(&g->nodes[i]);
         else
             g->nodes[kept++] = g->nodes[i];
     }
@@ -256,14 +243,6 @@ cg_code cg_node_set_ints(cg_node *n, const char *name, const int64_t *v, int cou
     return CG_OK;
 }
 
-static void *dup_bytes(const void *src, size_t len)
-{
-    void *d = malloc(len ? len : 1);
-    if (d && len)
-        memcpy(d, src, len);
-    return d;
-}
-
 cg_code cg_attr_copy(cg_attr *dst, const cg_attr *src, cg_status *st)
 {
     memset(dst, 0, sizeof *dst);
@@ -272,21 +251,21 @@ cg_code cg_attr_copy(cg_attr *dst, const cg_attr *src, cg_status *st)
     dst->i = src->i;
     dst->n = src->n;
     dst->s_len = src->s_len;
-    bool ok = (dst->name = dup_bytes(src->name, strlen(src->name) + 1)) != NULL;
+    bool ok = (dst->name = cg_dup_string(src->name)) != NULL;
     if (ok && src->s)
-        ok = (dst->s = dup_bytes(src->s, src->s_len + 1)) != NULL;
+        ok = (dst->s = cg_dup_bytes(src->s, src->s_len + 1)) != NULL;
     if (ok && src->floats)
-        ok = (dst->floats = dup_bytes(src->floats, (size_t)src->n * sizeof *src->floats)) != NULL;
+        ok = (dst->floats = cg_dup_bytes(src->floats, (size_t)src->n * sizeof(float))) != NULL;
     if (ok && src->ints)
-        ok = (dst->ints = dup_bytes(src->ints, (size_t)src->n * sizeof *src->ints)) != NULL;
+        ok = (dst->ints = cg_dup_bytes(src->ints, (size_t)src->n * sizeof *src->ints)) != NULL;
     if (ok && src->string_lens)
-        ok = (dst->string_lens = dup_bytes(src->string_lens,
-                                           (size_t)src->n * sizeof *src->string_lens)) != NULL;
+        ok = (dst->string_lens = cg_dup_bytes(src->string_lens,
+                                              (size_t)src->n * sizeof *src->string_lens)) != NULL;
     if (ok && src->strings && (ok = (dst->strings = calloc((size_t)(src->n ? src->n : 1),
                                                            sizeof *dst->strings)) != NULL))
         for (int i = 0; ok && i < src->n; i++) {
             size_t len = src->string_lens ? src->string_lens[i] : strlen(src->strings[i]);
-            ok = (dst->strings[i] = dup_bytes(src->strings[i], len + 1)) != NULL;
+            ok = (dst->strings[i] = cg_dup_bytes(src->strings[i], len + 1)) != NULL;
         }
     if (ok && src->t)
         ok = (dst->t = cg_tensor_clone(src->t, st)) != NULL;

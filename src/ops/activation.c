@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ops/elem_convert.h"
 #include "ops/families.h"
 
 typedef enum dtype_class {
@@ -180,9 +181,6 @@ static const struct {
 };
 
 /* float16 elements are IEEE half bits: widened to float, rounded back on store. */
-#define AS_IS(v) (v)
-#define CAST_TO(T, v) ((T)(v))
-#define HALF_TO(T, v) cg_float_to_half((float)(v))
 
 #define DEFINE_UNARY_LOOP(name, T, load, store)                                               \
     static void name(unary_fn fn, const unary_params *p, cg_tensor *out, const cg_tensor *in) \

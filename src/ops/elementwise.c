@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ops/broadcast.h"
+#include "ops/elem_convert.h"
 #include "ops/families.h"
 
 /* Known inputs and outputs up to this many elements are computed at inference time. */
@@ -553,10 +554,6 @@ static int64_t combine_int(arith k, int64_t a, int64_t b)
         for (int64_t e = 0; e < out->numel; e++)                                              \
             o[e] = store(T, load(o[e]) / n);                                                  \
     }
-#define AS_IS(v) (v)
-#define CAST_TO(T, v) ((T)(v))
-/* float16 elements are stored as IEEE half bits: widened to float for the arithmetic. */
-#define HALF_TO(T, v) cg_float_to_half((float)(v))
 
 /* uint64 needs its own arithmetic: its upper half does not fit int64. Wraps like the
  * hardware; x/0 is 0 as for the signed types. */

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "ops/elem_convert.h"
 #include "ops/families.h"
 #include "ops/window_attrs.h"
 
@@ -174,9 +175,6 @@ typedef struct norm_geom {
 } norm_geom;
 
 /* float16 elements are IEEE half bits: widened to float, rounded back on store. */
-#define AS_IS(v) (v)
-#define CAST_TO(T, v) ((T)(v))
-#define HALF_TO(T, v) cg_float_to_half((float)(v))
 
 #define DEFINE_AFFINE_LOOP(name, T, load, store)                                              \
     static void name(const norm_geom *g, const double *a, const double *b, cg_tensor *out,    \

@@ -9,18 +9,25 @@
 #include "ops/families.h"
 #include "ops/shape_internal.h"
 
+/* Passes input 0's int vector (a scalar or 1-D value whose elements are known as
+ * dims) to output 0 as dtype dt. */
+static cg_code pass_dimvals(cg_infer_ctx *c, const cg_value *in, cg_dtype dt)
+{
+    cg_dim d[SHAPE_MAX_VALS];
+    int n = 0;
+    bool vector = in->shape.rank == 0 || in->shape.rank == 1;
+    if (vector && cg_ctx_in_dimvals(c, 0, d, &n, SHAPE_MAX_VALS))
+        return shape_set_out_vals(c, 0, dt, in->shape.rank == 0, d, n);
+    return CG_OK;
+}
+
 /* Passes input 0's known contents or int vector through to output 0 unchanged. */
 static cg_code pass_through(cg_infer_ctx *c, const cg_value *in)
 {
     const cg_tensor *t = cg_ctx_in_data(c, 0);
     if (t && t->numel <= SHAPE_MAX_VALS)
         return shape_fold_reshape(c, 0, t, &in->shape);
-    cg_dim d[SHAPE_MAX_VALS];
-    int n = 0;
-    bool vector = in->shape.rank == 0 || in->shape.rank == 1;
-    if (vector && cg_ctx_in_dimvals(c, 0, d, &n, SHAPE_MAX_VALS))
-        return shape_set_out_vals(c, 0, in->dtype, in->shape.rank == 0, d, n);
-    return CG_OK;
+    return pass_dimvals(c, in, in->dtype);
 }
 
 /* ONNX Identity-1/13/14/16: output = input. */
@@ -143,13 +150,25 @@ cg_code shape_infer_cast(cg_infer_ctx *c)
     const cg_tensor *t = cg_ctx_in_data(c, 0);
     if (t && t->numel <= SHAPE_MAX_VALS && cast_foldable(t, to))
         return cast_fold(c, t, to);
-    cg_dim d[SHAPE_MAX_VALS];
-    int n = 0;
     bool int_to_int = cg_dtype_is_int(in->dtype) && cg_dtype_is_int(to);
-    if (int_to_int && !t && in->shape.rank >= 0 && in->shape.rank <= 1 &&
-        cg_ctx_in_dimvals(c, 0, d, &n, SHAPE_MAX_VALS))
-        return shape_set_out_vals(c, 0, to, in->shape.rank == 0, d, n);
-    return CG_OK;
+    return int_to_int && !t ? pass_dimvals(c, in, to) : CG_OK;
+}
+
+/* The dims Shape returns, [*start, *end) of a rank-r input: from Shape-15 the
+ * start/end attributes, negative ones counting from the back, both clamped to
+ * [0, r]; the whole shape before. Shared by inference and the kernel. */
+static void shape_slice_range(const cg_node *n, int64_t opset, int64_t r, int64_t *start,
+                              int64_t *end)
+{
+    int64_t s = 0, e = r;
+    if (opset >= 15) {
+        s = cg_attr_int(n, "start", 0);
+        e = cg_attr_int(n, "end", r);
+    }
+    s = s < 0 ? s + r : s;
+    e = e < 0 ? e + r : e;
+    *start = s < 0 ? 0 : s > r ? r : s;
+    *end = e < *start ? *start : e > r ? r : e;
 }
 
 /* ONNX Shape-15: "Optional attributes start and end can be used to compute a slice
@@ -170,15 +189,8 @@ cg_code shape_infer_shape(cg_infer_ctx *c)
         cg_ctx_set_out(c, 0, CG_INT64, &s);
         return CG_OK;
     }
-    int64_t start = 0, end = r;
-    if (c->opset >= 15) {
-        start = cg_attr_int(c->node, "start", 0);
-        end = cg_attr_int(c->node, "end", r);
-    }
-    start = start < 0 ? start + r : start;
-    end = end < 0 ? end + r : end;
-    start = start < 0 ? 0 : start > r ? r : start;
-    end = end < start ? start : end > r ? r : end;
+    int64_t start, end;
+    shape_slice_range(c->node, c->opset, r, &start, &end);
     return shape_set_out_vals(c, 0, CG_INT64, false, in->shape.d + start, (int)(end - start));
 }
 
@@ -234,15 +246,8 @@ cg_code shape_run_shape(cg_run_ctx *c)
     cg_tensor *out = cg_run_out(c, 0);
     if (!in || !out || out->dtype != CG_INT64)
         return cg_run_fail(c, CG_ERR_INVALID, "needs an input and an int64 output");
-    int64_t r = in->rank, start = 0, end = r;
-    if (c->opset >= 15) {
-        start = cg_attr_int(c->node, "start", 0);
-        end = cg_attr_int(c->node, "end", r);
-    }
-    start = start < 0 ? start + r : start;
-    end = end < 0 ? end + r : end;
-    start = start < 0 ? 0 : start > r ? r : start;
-    end = end < start ? start : end > r ? r : end;
+    int64_t start, end;
+    shape_slice_range(c->node, c->opset, in->rank, &start, &end);
     if (out->numel != end - start)
         return cg_run_fail(c, CG_ERR_INVALID, "output has %lld elements, expected %lld",
                            (long long)out->numel, (long long)(end - start));

@@ -128,17 +128,7 @@ static cg_code target_shape(cg_infer_ctx *c, cg_shape *s)
         for (int k = 0; k < n; k++)
             d[k] = cg_dim_unknown();
     }
-    cg_code rc = shape_check_rank(c, n);
-    if (rc != CG_OK)
-        return rc;
-    s->rank = n;
-    for (int k = 0; k < n; k++) {
-        int64_t v;
-        if (cg_dim_to_i64(d[k], &v) && v < 0)
-            return cg_ctx_fail(c, "shape element %d is %lld, dims must be >= 0", k, (long long)v);
-        s->d[k] = d[k];
-    }
-    return CG_OK;
+    return shape_from_dims(c, d, n, s);
 }
 
 static cg_code fill_fold(cg_infer_ctx *c, const cg_shape *s, const cg_tensor *v)

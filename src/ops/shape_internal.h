@@ -43,6 +43,9 @@ int64_t shape_ravel(const int64_t *dims, int rank, const int64_t *idx);
 const char *shape_str(const cg_shape *s, char *buf, size_t n);
 /* Output rank above CG_MAX_RANK: fails as unsupported. */
 cg_code shape_check_rank(cg_infer_ctx *c, int rank);
+/* s = the n dims d (a target shape read from a tensor, as ConstantOfShape's
+ * and Expand's); fails on a rank above CG_MAX_RANK or a negative dim. */
+cg_code shape_from_dims(cg_infer_ctx *c, const cg_dim *d, int n, cg_shape *s);
 
 /* ---- kernel helpers (shape_util.c) ---- */
 /* Row-major element strides of dims[0..rank). */

@@ -427,17 +427,7 @@ static cg_code expand_target(cg_infer_ctx *c, cg_shape *s, bool *known)
     *known = shape_in_vals(c, 1, d, &n, SHAPE_MAX_VALS);
     if (!*known)
         return CG_OK;
-    cg_code rc = shape_check_rank(c, n);
-    if (rc != CG_OK)
-        return rc;
-    s->rank = n;
-    for (int k = 0; k < n; k++) {
-        int64_t v;
-        if (cg_dim_to_i64(d[k], &v) && v < 0)
-            return cg_ctx_fail(c, "shape element %d is %lld, dims must be >= 0", k, (long long)v);
-        s->d[k] = d[k];
-    }
-    return CG_OK;
+    return shape_from_dims(c, d, n, s);
 }
 
 /* Source index of each output element under numpy broadcasting (size-1 dims repeat). */

@@ -205,6 +205,21 @@ cg_code shape_check_rank(cg_infer_ctx *c, int rank)
 
 /* ---- kernel helpers ---- */
 
+cg_code shape_from_dims(cg_infer_ctx *c, const cg_dim *d, int n, cg_shape *s)
+{
+    cg_code rc = shape_check_rank(c, n);
+    if (rc != CG_OK)
+        return rc;
+    s->rank = n;
+    for (int k = 0; k < n; k++) {
+        int64_t v;
+        if (cg_dim_to_i64(d[k], &v) && v < 0)
+            return cg_ctx_fail(c, "shape element %d is %lld, dims must be >= 0", k, (long long)v);
+        s->d[k] = d[k];
+    }
+    return CG_OK;
+}
+
 void shape_strides(const int64_t *dims, int rank, int64_t *strides)
 {
     int64_t s = 1;

@@ -9,46 +9,17 @@ made here with onnx.helper in a temporary folder.
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
-import onnx
 from onnx import TensorProto, helper
 
-NODE_DATA = "/usr/share/libonnx-testdata/data/node"
-CONVGRAPH = SOURCE = TMP = None
-
-
-def run(*args):
-    """Runs convgraph; returns (exit code, stdout, stderr)."""
-    p = subprocess.run([CONVGRAPH, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what, out=""):
-    if not cond:
-        sys.exit(f"FAIL: {what}\n--- output ---\n{out}")
-
-
-def expect_exit(args, code):
-    rc, out, err = run(*args)
-    expect(rc == code, f"{args}: exit {rc}, wanted {code}", out + err)
-    return out, err
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import cgtest  # noqa: E402
+from cgtest import NODE_DATA, expect, expect_exit, run, save, seed_model, tmp  # noqa: E402
 
 
 def node_model(name):
     return os.path.join(NODE_DATA, name, "model.onnx")
-
-
-def seed_model():
-    return os.path.join(SOURCE, "models", "seed_conv.yaml")
-
-
-def save(model, name):
-    path = os.path.join(TMP, name)
-    onnx.save(model, path)
-    return path
 
 
 def conv_model(x_dims, w_dims, y_declared=None, **attrs):
@@ -58,7 +29,7 @@ def conv_model(x_dims, w_dims, y_declared=None, **attrs):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_dims)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, y_declared)
     graph = helper.make_graph([node], "conv_graph", [x], [y], initializer=[w])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    return cgtest.model(graph)
 
 
 def _numel(dims):
@@ -117,16 +88,15 @@ def case_usage_errors():
 def relu_graph_model(nodes, name):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = cgtest.graph_model(nodes, [x], [y])
     return save(model, name)
 
 
 def case_unreadable_models():
-    garbage = os.path.join(TMP, "garbage.onnx")
+    garbage = tmp("garbage.onnx")
     with open(garbage, "wb") as f:
         f.write(b"\x0a\xff\xff\xff\xff\x0f definitely not protobuf")
-    bad_yaml = os.path.join(TMP, "bad.yaml")
+    bad_yaml = tmp("bad.yaml")
     with open(bad_yaml, "w") as f:
         f.write("model: [unclosed\n")
     cycle = relu_graph_model([helper.make_node("Relu", ["x", "b"], ["a"], name="a"),
@@ -134,7 +104,7 @@ def case_unreadable_models():
                               helper.make_node("Relu", ["b"], ["y"], name="c")], "cycle.onnx")
     dangling = relu_graph_model([helper.make_node("Relu", ["nowhere"], ["y"], name="r")],
                                 "dangling.onnx")
-    missing = os.path.join(TMP, "missing.onnx")
+    missing = tmp("missing.onnx")
     for path in (missing, garbage, bad_yaml, cycle, dangling):
         for cmd in (["shapes", path], ["shapes", path, "--json"], ["check", path]):
             out, err = expect_exit(cmd, 2)
@@ -190,8 +160,7 @@ def case_long_names_wrap_to_100_columns():
     nodes = [helper.make_node("Conv", ["input", "features.0.0.weight"], [act],
                               name="/features/features.1/conv/conv.0/conv.0.0/Conv", pads=[1] * 4),
              helper.make_node("Relu", [act], ["out"], name="relu")]
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], initializer=[w]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = cgtest.graph_model(nodes, [x], [y], [w])
     out, _ = expect_exit(["shapes", save(model, "long_names.onnx")], 0)
     expect(max(len(l) for l in out.splitlines()) <= 100, "fits 100 columns", out)
     expect(f"\n    input[1,3,16,16], features.0.0.weight[8,3,3,3]\n    -> {act}[1,8,16,16]\n" in out,
@@ -223,8 +192,7 @@ def case_unsupported_op_is_not_an_error():
     nodes = [helper.make_node("Relu", ["x"], ["a"], name="relu"),
              helper.make_node("NoSuchOp", ["a"], ["b"], name="mystery1"),
              helper.make_node("NoSuchOp", ["b"], ["y"], name="mystery2")]
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = cgtest.graph_model(nodes, [x], [y])
     path = save(model, "unsupported.onnx")
     out, _ = expect_exit(["shapes", path], 0)
     expect("a[1,3,8,8] -> b?" in out, "unsupported output shown as ?", out)
@@ -296,8 +264,7 @@ def case_json_escapes_names():
     x = helper.make_tensor_value_info('in "quoted"\\path\n', TensorProto.FLOAT, [2])
     y = helper.make_tensor_value_info("y\u00e9", TensorProto.FLOAT, [2])
     node = helper.make_node("Relu", ['in "quoted"\\path\n'], ["y\u00e9"], name="tab\there")
-    model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = cgtest.graph_model([node], [x], [y])
     doc = json.loads(expect_exit(["shapes", save(model, "names.onnx"), "--json"], 0)[0])
     expect(doc["inputs"][0]["name"] == 'in "quoted"\\path\n', "escaped input name", doc)
     expect(doc["nodes"][0]["name"] == "tab\there", "escaped node name", doc)
@@ -306,7 +273,7 @@ def case_json_escapes_names():
     # name of the same length: each bad byte becomes U+FFFD, the JSON stays valid.
     model.graph.node[0].name = "BADUTF8"
     raw = model.SerializeToString().replace(b"BADUTF8", b"BAD\xff\xc0\xafX")
-    path = os.path.join(TMP, "bad_utf8.onnx")
+    path = tmp("bad_utf8.onnx")
     with open(path, "wb") as f:
         f.write(raw)
     rc, out, err = run("shapes", path, "--json")
@@ -334,7 +301,7 @@ def case_check_exit_codes():
     expect(f"{path}: node 'conv1' (Conv): 'y' is declared float32[1,4,6,7] but inferred "
            "float32[1,4,6,6] (dim 3 differs)\n" in out, "value_info contradiction line", out)
     expect(out.endswith(f"{path}: 1 problem (2 nodes checked)\n"), "summary line", out)
-    expect_exit(["check", os.path.join(TMP, "missing.onnx")], 2)
+    expect_exit(["check", tmp("missing.onnx")], 2)
 
 
 def case_check_collects_every_problem():
@@ -363,18 +330,5 @@ def case_check_file_order():
     expect("h[1,2] -> y[1,2]" in out, "shapes still works on the sorted graph", out)
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
-def main():
-    global CONVGRAPH, SOURCE, TMP
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        sys.exit(f"usage: cli_tests.py CONVGRAPH SOURCE_DIR CASE\ncases: {' '.join(CASES)}")
-    CONVGRAPH, SOURCE = sys.argv[1], sys.argv[2]
-    with tempfile.TemporaryDirectory(prefix="cg-cli-") as TMP:
-        CASES[sys.argv[3]]()
-    print(f"PASS {sys.argv[3]}")
-
-
 if __name__ == "__main__":
-    main()
+    cgtest.main(globals(), tmp_prefix="cg-cli-")

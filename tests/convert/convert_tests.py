@@ -13,14 +13,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-NODE_DATA = "/usr/share/libonnx-testdata/data/node"
-CONVGRAPH = SOURCE = NPM_PREFIX = TMP = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import cgtest  # noqa: E402
+from cgtest import (NODE_DATA, expect, expect_exit, expect_one_line, run,  # noqa: E402
+                    seed_model, tmp)
+
+
 ORACLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracles.js")
 
 # Backend tests with SAME / explicit-pad windows whose converted form must compute
@@ -34,42 +37,15 @@ PADDED_TESTS = [
 ]
 
 
-def run(*args):
-    """Runs convgraph; returns (exit code, stdout, stderr)."""
-    p = subprocess.run([CONVGRAPH, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what, out=""):
-    if not cond:
-        sys.exit(f"FAIL: {what}\n--- output ---\n{out}")
-
-
-def expect_exit(args, code):
-    rc, out, err = run(*args)
-    expect(rc == code, f"{args}: exit {rc}, wanted {code}", out + err)
-    return out, err
-
-
 def convert(*args):
     out, err = expect_exit(["convert", *args], 0)
     expect(err == "", "nothing on stderr", err)
     return out
 
 
-def tmp(*parts):
-    return os.path.join(TMP, *parts)
-
-
-def seed_model():
-    return os.path.join(SOURCE, "models", "seed_conv.yaml")
-
-
 def save(model, name):
-    onnx.checker.check_model(model)
-    path = tmp(name)
-    onnx.save(model, path)
-    return path
+    """Every model these cases make must pass onnx.checker first."""
+    return cgtest.save(model, name, check=True)
 
 
 def table_row(out, label):
@@ -104,8 +80,8 @@ def oracles(runs):
     job = tmp("job.json")
     with open(job, "w") as f:
         json.dump({"runs": runs, "result": tmp("result.json")}, f)
-    p = subprocess.run(["node", ORACLES, NPM_PREFIX, job], capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run(["node", ORACLES, cgtest.ARGS["NPM_PREFIX"], job], capture_output=True,
+                       text=True, timeout=120)
     expect(p.returncode == 0, "oracles.js ran", p.stdout + p.stderr)
     with open(tmp("result.json")) as f:
         results = json.load(f)
@@ -222,7 +198,7 @@ def windowed_model(op, x_dims, y_dims, w_dims=None, **attrs):
         inputs.append("w")
     node = helper.make_node(op, inputs, ["y"], name=op.lower(), **attrs)
     graph = helper.make_graph([node], "g", [x], [y], initializer=inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    return cgtest.model(graph)
 
 
 def case_valid_windows():
@@ -261,7 +237,7 @@ def case_dilated_same_conv_matches_tensorflow():
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, x.shape)],
                               initializer=[numpy_helper.from_array(w, "w")])
-    original = save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+    original = save(cgtest.model(graph),
                     "dilated.onnx")
     converted = tmp("dilated_explicit.onnx")
     convert(original, "-o", converted, "--explicit-pads")
@@ -327,7 +303,7 @@ def passes_model():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])],
         initializer=[init("w", [4, 2, 3, 3]), init("b", [4]), init("scale", [4]),
                      init("bias", [4]), init("mean", [4]), init("var", [4], low=0.5)])
-    return save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+    return save(cgtest.model(graph),
                 "passes.onnx")
 
 
@@ -381,11 +357,11 @@ def case_external_data():
     original, converted = save(big, "big.onnx"), tmp("ext.onnx")
     out = convert(original, "-o", converted, "--external-data", "--external-threshold", "1000")
     data = converted + ".data"
-    expect(os.path.exists(data), "OUT.data written", str(os.listdir(TMP)))
+    expect(os.path.exists(data), "OUT.data written", str(os.listdir(cgtest.TMP)))
     expect(table_row(out, "file size (bytes)")[1] ==
            os.path.getsize(converted) + os.path.getsize(data), "size counts both files", out)
     model = check_file(converted)
-    w = numpy_helper.to_array(model.graph.initializer[0], base_dir=TMP)
+    w = numpy_helper.to_array(model.graph.initializer[0], base_dir=cgtest.TMP)
     want = numpy_helper.to_array(onnx.load(original).graph.initializer[0])
     expect(np.array_equal(w, want), "weights read back from OUT.data")
     stored = onnx.load(converted, load_external_data=False).graph.initializer[0]
@@ -395,12 +371,12 @@ def case_external_data():
 
 
 def expect_refused(args, out_path, what):
-    before = set(os.listdir(TMP))
+    before = set(os.listdir(cgtest.TMP))
     _, err = expect_exit(["convert", *args], 2)
-    expect(err.count("\n") == 1, f"{what}: one line", err)
+    expect_one_line(err, what)
     expect(not os.path.exists(out_path), f"{what}: no output file")
-    expect(set(os.listdir(TMP)) == before, f"{what}: nothing left behind",
-           str(set(os.listdir(TMP)) - before))
+    expect(set(os.listdir(cgtest.TMP)) == before, f"{what}: nothing left behind",
+           str(set(os.listdir(cgtest.TMP)) - before))
     return err
 
 
@@ -430,7 +406,7 @@ def subgraph_model():
                      helper.make_tensor_value_info("c", TensorProto.BOOL, [])],
         [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 1, 2, 2])],
         initializer=[numpy_helper.from_array(np.ones([1, 1, 1, 1], np.float32), "w")])
-    return save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+    return save(cgtest.model(graph),
                 "subgraph.onnx")
 
 
@@ -462,11 +438,11 @@ def case_bad_inputs():
                  ["-o", out, "--external-threshold", "5"], [],
                  ["-o", out, "--external-data", "--external-threshold", "-1"], ["-o"],
                  ["-o", out, "--bogus"]):
-        before = set(os.listdir(TMP))
+        before = set(os.listdir(cgtest.TMP))
         _, err = expect_exit(["convert", seed_model(), *args], 2)
         expect(err.startswith("convgraph convert: ") and "usage: convgraph convert" in err,
                f"{args}: usage error", err)
-        expect(set(os.listdir(TMP)) == before, f"{args}: nothing written")
+        expect(set(os.listdir(cgtest.TMP)) == before, f"{args}: nothing written")
     out_text, _ = expect_exit(["convert", "--help"], 0)
     expect(out_text.startswith("usage: convgraph convert IN -o OUT"), "help", out_text)
     expect(max(len(l) for l in out_text.splitlines()) <= 80, "help fits 80 columns", out_text)
@@ -488,7 +464,7 @@ def case_testdata_sweep():
         for out, flags in ((tmp("o.onnx"), passes), (tmp("o.yaml"), [])):
             rc, _, err = run("convert", model, "-o", out, *flags)
             name = os.path.relpath(model, os.path.join(NODE_DATA, ".."))
-            if rc == 2 and err.count("\n") == 1 and os.listdir(TMP) == []:
+            if rc == 2 and err.count("\n") == 1 and os.listdir(cgtest.TMP) == []:
                 refused += 1
                 continue
             try:
@@ -498,27 +474,13 @@ def case_testdata_sweep():
                 converted += 1
             except (SystemExit, Exception) as e:
                 failed.append(f"{name} -> {os.path.basename(out)}: {str(e)[:200]}")
-            shutil.rmtree(TMP)
-            os.mkdir(TMP)
+            shutil.rmtree(cgtest.TMP)
+            os.mkdir(cgtest.TMP)
     for line in failed:
         print(f"FAIL {line}")
     print(f"{converted} converted, {refused} refused with one line, {len(failed)} failed")
     expect(not failed and converted > 2000, "every conversion is valid or cleanly refused")
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
-def main():
-    global CONVGRAPH, SOURCE, NPM_PREFIX, TMP
-    if len(sys.argv) != 5 or sys.argv[4] not in CASES:
-        sys.exit("usage: convert_tests.py CONVGRAPH SOURCE_DIR NPM_PREFIX CASE\n"
-                 f"cases: {' '.join(CASES)}")
-    CONVGRAPH, SOURCE, NPM_PREFIX = sys.argv[1], sys.argv[2], sys.argv[3]
-    with tempfile.TemporaryDirectory(prefix="cg-convert-") as TMP:
-        CASES[sys.argv[4]]()
-    print(f"PASS {sys.argv[4]}")
-
-
 if __name__ == "__main__":
-    main()
+    cgtest.main(globals(), extra_args=["NPM_PREFIX"], tmp_prefix="cg-convert-")

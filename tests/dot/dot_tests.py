@@ -13,32 +13,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
-import onnx
 from onnx import TensorProto, helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import cgtest  # noqa: E402
+from cgtest import expect, expect_exit, expect_one_line, save, seed_model, tmp  # noqa: E402
+
 
 TESTDATA = "/usr/share/libonnx-testdata/data"
 SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
-CONVGRAPH = SOURCE = TMP = None
 BATCH = 100  # graphs per `dot` process: one process per graph would take minutes
-
-
-def run(*args, env=None):
-    """Runs convgraph; returns (exit code, stdout, stderr)."""
-    p = subprocess.run([CONVGRAPH, *args], capture_output=True, text=True, timeout=60, env=env)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what, out=""):
-    if not cond:
-        sys.exit(f"FAIL: {what}\n--- output ---\n{out}")
-
-
-def expect_exit(args, code, env=None):
-    rc, out, err = run(*args, env=env)
-    expect(rc == code, f"{args}: exit {rc}, wanted {code}", out + err)
-    return out, err
 
 
 def graphviz(fmt, dot_text):
@@ -63,10 +48,6 @@ def parsed_labels(dot_text):
     edges = [(names[e["tail"]], names[e["head"]], unescape(e.get("label", "")))
              for e in d.get("edges", [])]
     return nodes, edges
-
-
-def seed_model():
-    return os.path.join(SOURCE, "models", "seed_conv.yaml")
 
 
 def label_of(nodes, first_line):
@@ -103,10 +84,7 @@ def case_pins_change_pads():
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     pool = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[3, 3],
                             strides=[2, 2], auto_pad="SAME_LOWER")
-    model = helper.make_model(helper.make_graph([pool], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    path = os.path.join(TMP, "pool.onnx")
-    onnx.save(model, path)
+    path = save(cgtest.graph_model([pool], [x], [y]), "pool.onnx")
     nodes, _ = parsed_labels(expect_exit(["dot", path], 0)[0])
     expect(label_of(nodes, "pool").split("\n")[1] == "MaxPool 3x3 s2 SAME_LOWER pads ?,?,?,?",
            "symbolic H and W leave the pads unknown", repr(nodes))
@@ -122,8 +100,7 @@ def case_inference_problem_still_drawn():
          helper.make_node("Relu", ["y"], ["z"], name="r")], "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
         [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 2, 4, 4])], initializer=[w])
-    path = os.path.join(TMP, "channels.onnx")
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    path = save(cgtest.model(graph), "channels.onnx")
     out, err = expect_exit(["dot", path], 0)
     expect(err.count("\n") == 1 and "3 channels but W expects 4" in err, "a one-line note", err)
     nodes, edges = parsed_labels(out)
@@ -149,11 +126,7 @@ def nasty_model():
         [helper.make_tensor_value_info(NASTY_INPUT, TensorProto.FLOAT, [1, 1, 5, 6])],
         [helper.make_tensor_value_info("n" * 20000, TensorProto.FLOAT, [1, 2, 3, 3])],
         initializer=[w] + addends)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    onnx.checker.check_model(model)
-    path = os.path.join(TMP, "nasty.onnx")
-    onnx.save(model, path)
-    return path
+    return save(cgtest.model(graph), "nasty.onnx", check=True)
 
 
 def case_nasty_names_quoted():
@@ -180,37 +153,37 @@ def case_nasty_names_quoted():
 
 def case_output_files():
     for name in ["g.dot", "g.gv"]:
-        path = os.path.join(TMP, name)
+        path = tmp(name)
         out, _ = expect_exit(["dot", seed_model(), "-o", path], 0)
         expect(out == "", "nothing on stdout with -o", out)
         stdout_text, _ = expect_exit(["dot", seed_model()], 0)
         expect(open(path).read() == stdout_text, f"{name} holds the DOT text")
-    svg_path = os.path.join(TMP, "g.svg")
+    svg_path = tmp("g.svg")
     expect_exit(["dot", seed_model(), "--output", svg_path], 0)
     svg = open(svg_path).read()
     expect("<svg" in svg and "conv_same" in svg, "an SVG with the graph", svg)
-    png_path = os.path.join(TMP, "g.png")
+    png_path = tmp("g.png")
     expect_exit(["dot", seed_model(), f"--output={png_path}"], 0)
     with open(png_path, "rb") as f:
         expect(f.read(8) == b"\x89PNG\r\n\x1a\n", "a PNG file")
-    expect(sorted(os.listdir(TMP)) == ["g.dot", "g.gv", "g.png", "g.svg"],
-           "no temporary files left", repr(os.listdir(TMP)))
+    expect(sorted(os.listdir(cgtest.TMP)) == ["g.dot", "g.gv", "g.png", "g.svg"],
+           "no temporary files left", repr(os.listdir(cgtest.TMP)))
 
 
 def expect_one_line_error(args, what, env=None):
     _, err = expect_exit(args, 2, env=env)
-    expect(err.count("\n") == 1, f"{what}: one line on stderr", err)
+    expect_one_line(err, what)
     return err
 
 
 def case_errors():
-    svg_path = os.path.join(TMP, "out.svg")
+    svg_path = tmp("out.svg")
     # No Graphviz on PATH: a clear line, exit 2, no file.
     err = expect_one_line_error(["dot", seed_model(), "-o", svg_path], "missing dot",
-                                env={"PATH": TMP})
+                                env={"PATH": cgtest.TMP})
     expect("graphviz" in err and "not installed" in err, "says dot is missing", err)
     # A failing Graphviz: its first complaint in our one line, its partial file gone.
-    bin_dir = os.path.join(TMP, "bin")
+    bin_dir = tmp("bin")
     os.mkdir(bin_dir)
     with open(os.path.join(bin_dir, "dot"), "w") as f:
         f.write('#!/bin/sh\necho partial > "$3"\necho "Error: boom" >&2\necho more >&2\nexit 3\n')
@@ -218,14 +191,14 @@ def case_errors():
     err = expect_one_line_error(["dot", seed_model(), "-o", svg_path], "failing dot",
                                 env={"PATH": bin_dir})
     expect("`dot -Tsvg` failed (exit 3): Error: boom" in err, "dot's complaint", err)
-    expect(os.listdir(TMP) == ["bin"], "no partial file", repr(os.listdir(TMP)))
+    expect(os.listdir(cgtest.TMP) == ["bin"], "no partial file", repr(os.listdir(cgtest.TMP)))
     shutil.rmtree(bin_dir)
-    expect_one_line_error(["dot", os.path.join(TMP, "missing.onnx")], "missing model")
-    bad = os.path.join(TMP, "bad.onnx")
+    expect_one_line_error(["dot", tmp("missing.onnx")], "missing model")
+    bad = tmp("bad.onnx")
     with open(bad, "wb") as f:
         f.write(b"\x08\x07\x12\xff\xff")
     expect_one_line_error(["dot", bad, "-o", svg_path], "corrupt model")
-    _, err = expect_exit(["dot", seed_model(), "-o", os.path.join(TMP, "out.pdf")], 2)
+    _, err = expect_exit(["dot", seed_model(), "-o", tmp("out.pdf")], 2)
     expect(err.startswith("convgraph dot: -o FILE must end in .dot, .gv, .svg or .png"),
            "unknown extension", err)
     _, err = expect_exit(["dot", seed_model(), "-o"], 2)
@@ -233,7 +206,7 @@ def case_errors():
     _, err = expect_exit(["dot", seed_model(), "-o", "a.dot", "--output=b.dot"], 2)
     expect(err.startswith("convgraph dot: one output only"), "two outputs", err)
     expect_exit(["dot", seed_model(), "--input-shape", "nope:1,2"], 2)
-    expect(os.listdir(TMP) == ["bad.onnx"], "no output written", repr(os.listdir(TMP)))
+    expect(os.listdir(cgtest.TMP) == ["bad.onnx"], "no output written", repr(os.listdir(cgtest.TMP)))
     out, _ = expect_exit(["dot", "--help"], 0)
     expect(out.startswith("usage: convgraph dot MODEL"), "help", out)
     expect(max(len(l) for l in out.splitlines()) <= 80, "help fits 80 columns", out)
@@ -243,7 +216,7 @@ def case_errors():
 
 def dot_text(model):
     """convgraph's DOT for a test model, or None when convgraph cannot load it."""
-    p = subprocess.run([CONVGRAPH, "dot", model], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([cgtest.CONVGRAPH, "dot", model], capture_output=True, text=True, timeout=60)
     if p.returncode == 2 and p.stderr.count("\n") == 1 and not p.stdout:
         return None
     if p.returncode != 0:
@@ -280,18 +253,5 @@ def case_testdata_parses():
     expect(len(loaded) > 900, f"most test models load ({len(loaded)} of {len(models)})")
 
 
-CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
-
-
-def main():
-    global CONVGRAPH, SOURCE, TMP
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        sys.exit(f"usage: dot_tests.py CONVGRAPH SOURCE_DIR CASE\ncases: {' '.join(CASES)}")
-    CONVGRAPH, SOURCE = sys.argv[1], sys.argv[2]
-    with tempfile.TemporaryDirectory(prefix="cg-dot-") as TMP:
-        CASES[sys.argv[3]]()
-    print(f"PASS {sys.argv[3]}")
-
-
 if __name__ == "__main__":
-    main()
+    cgtest.main(globals(), tmp_prefix="cg-dot-")

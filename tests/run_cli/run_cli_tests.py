@@ -7,45 +7,23 @@ files) are made here at test time with numpy and onnx in a temporary folder.
 """
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-NODE_DATA = "/usr/share/libonnx-testdata/data/node"
-CONVGRAPH = SOURCE = TMP = None
-
-
-def run(*args):
-    """Runs convgraph; returns (exit code, stdout, stderr)."""
-    p = subprocess.run([CONVGRAPH, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what, out=""):
-    if not cond:
-        sys.exit(f"FAIL: {what}\n--- output ---\n{out}")
-
-
-def expect_exit(args, code):
-    rc, out, err = run(*args)
-    expect(rc == code, f"{args}: exit {rc}, wanted {code}", out + err)
-    return out, err
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import cgtest  # noqa: E402
+from cgtest import NODE_DATA, expect, expect_exit, run, save, tmp  # noqa: E402
 
 
 def small_cnn():
-    return os.path.join(SOURCE, "models", "small_cnn.yaml")
+    return os.path.join(cgtest.SOURCE, "models", "small_cnn.yaml")
 
 
 def backend_test(name):
     return os.path.join(NODE_DATA, name)
-
-
-def tmp(name):
-    return os.path.join(TMP, name)
 
 
 def read_pb(path):
@@ -95,11 +73,7 @@ def softmax_model(k=10):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, k])
     y = helper.make_tensor_value_info("probs", TensorProto.FLOAT, [1, k])
     node = helper.make_node("Softmax", ["x"], ["probs"], axis=1)
-    model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    path = tmp("softmax.onnx")
-    onnx.save(model, path)
-    return path
+    return save(cgtest.graph_model([node], [x], [y]), "softmax.onnx")
 
 
 def case_seeds_are_reproducible():
@@ -107,7 +81,7 @@ def case_seeds_are_reproducible():
     model = softmax_model(1000)
 
     def probs(*extra):
-        out_dir = tmp("seed%d" % len(os.listdir(TMP)))
+        out_dir = tmp("seed%d" % len(os.listdir(cgtest.TMP)))
         expect_exit(["run", model, "--output-dir", out_dir, *extra], 0)
         return np.load(os.path.join(out_dir, "probs.npy"))
     a, b = probs(), probs("--input", "x:random")
@@ -210,16 +184,12 @@ def case_output_names_sanitized():
             for n in ("block/relu:0", "../up")]
     nodes = [helper.make_node("Relu", ["in:0"], ["block/relu:0"]),
              helper.make_node("Neg", ["in:0"], ["../up"])]
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], outs),
-                              opset_imports=[helper.make_opsetid("", 13)])
-    path = tmp("names.onnx")
-    onnx.save(model, path)
+    path = save(cgtest.graph_model(nodes, [x], outs), "names.onnx")
     out_dir = tmp("names_out")
     rc, out, err = run("run", path, "--output-dir", out_dir)
     if rc == 1 and "no kernel for Neg" in err:  # Neg's kernel may not be there yet
         nodes[1] = helper.make_node("Relu", ["in:0"], ["../up"])
-        onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], outs),
-                                    opset_imports=[helper.make_opsetid("", 13)]), path)
+        onnx.save(cgtest.graph_model(nodes, [x], outs), path)
         rc, out, err = run("run", path, "--output-dir", out_dir)
     expect(rc == 0, f"exit {rc}", out + err)
     files = sorted(os.listdir(out_dir))
@@ -361,8 +331,8 @@ def relu_model(op="Relu", domain=""):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
     node = helper.make_node(op, ["x"], ["y"], domain=domain)
-    opsets = [helper.make_opsetid("", 13)] + ([helper.make_opsetid(domain, 1)] if domain else [])
-    return helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=opsets)
+    graph = helper.make_graph([node], "g", [x], [y])
+    return cgtest.model(graph, extra_opsets=[(domain, 1)] if domain else [])
 
 
 def make_suite():
@@ -416,19 +386,5 @@ def case_conform_usage():
            "a missing DIR: one line", err)
 
 
-def main():
-    global CONVGRAPH, SOURCE, TMP
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    CONVGRAPH, SOURCE, case = sys.argv[1:]
-    fn = globals().get("case_" + case)
-    if not fn:
-        sys.exit(f"no case '{case}'")
-    with tempfile.TemporaryDirectory(prefix="cg_run_cli_") as d:
-        TMP = d
-        fn()
-    print(f"ok: {case}")
-
-
 if __name__ == "__main__":
-    main()
+    cgtest.main(globals(), tmp_prefix="cg_run_cli_")

@@ -10,45 +10,25 @@
 
 #include "convgraph/check.h"
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 
 static const int64_t nchw_1388[] = {1, 3, 8, 8};
 
-static cg_graph *new_graph(void)
-{
-    cg_graph *g = cg_graph_new("test.onnx");
-    assert_non_null(g);
-    assert_int_equal(cg_graph_add_opset(g, "", 13, NULL), CG_OK);
-    return g;
-}
-
 static void add_graph_input(cg_graph *g, const char *name, int rank, const int64_t *dims)
 {
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    g->values[v].dtype = CG_FLOAT;
-    g->values[v].shape = cg_shape_of(rank, dims);
-    assert_int_equal(cg_graph_add_input(g, v, NULL), CG_OK);
+    gb_input(g, name, CG_FLOAT, cg_shape_of(rank, dims));
 }
 
+/* A zero-filled float initializer. */
 static void add_initializer(cg_graph *g, const char *name, int rank, const int64_t *dims)
 {
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    cg_tensor *t = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
-    assert_non_null(t);
-    g->values[v].data = t;
-    g->values[v].is_initializer = true;
-    g->values[v].dtype = CG_FLOAT;
-    g->values[v].shape = cg_tensor_shape(t);
+    gb_initializer(g, name, gb_tensor(CG_FLOAT, rank, dims, NULL));
 }
 
 static void add_node(cg_graph *g, const char *name, const char *op, const char *const *inputs,
                      int n_inputs, const char *output)
 {
-    cg_node *n = cg_graph_add_node(g, name, op, "", NULL);
-    assert_non_null(n);
-    assert_int_equal(cg_node_set_inputs(g, n, inputs, n_inputs, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(g, n, &output, 1, NULL), CG_OK);
+    gb_node_list(g, name, op, n_inputs, inputs, 1, &output);
 }
 
 static void add_unary(cg_graph *g, const char *name, const char *op, const char *in,
@@ -61,28 +41,20 @@ static void add_unary(cg_graph *g, const char *name, const char *op, const char 
 static void declare(cg_graph *g, const char *name, cg_dtype dtype, int rank,
                     const int64_t *dims)
 {
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
+    int v = gb_value(g, name);
     g->values[v].has_declared = true;
     g->values[v].declared_dtype = dtype;
     g->values[v].declared_shape = cg_shape_of(rank, dims);
 }
 
-static void mark_output(cg_graph *g, const char *name)
-{
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    assert_int_equal(cg_graph_add_output(g, v, NULL), CG_OK);
-}
-
 /* x[1,3,8,8] -> Relu 'r1' -> h -> Relu 'r2' -> y, y a graph output. */
 static cg_graph *relu_chain(void)
 {
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_unary(g, "r1", "Relu", "x", "h");
     add_unary(g, "r2", "Relu", "h", "y");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     return g;
 }
@@ -161,7 +133,7 @@ static void test_unknown_declared_dims_do_not_conflict(void **state)
 static void test_duplicate_node_names_reported_once(void **state)
 {
     (void)state;
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_unary(g, "zed", "Relu", "x", "a");
     add_unary(g, "act", "Sigmoid", "a", "b");
@@ -170,7 +142,7 @@ static void test_duplicate_node_names_reported_once(void **state)
     add_unary(g, "", "Relu", "d", "e");
     add_unary(g, "zed", "Tanh", "e", "f");
     add_unary(g, "act", "Relu", "f", "y");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;
     /* one line per name, in file order; unnamed nodes are not duplicates */
@@ -184,13 +156,13 @@ static void test_duplicate_node_names_reported_once(void **state)
 static void test_unsupported_ops_listed_once_with_counts(void **state)
 {
     (void)state;
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_unary(g, "f1", "FancyOp", "x", "a");
     add_unary(g, "r", "Relu", "a", "b");
     add_unary(g, "f2", "FancyOp", "b", "c");
     add_unary(g, "o", "OtherOp", "c", "y");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;
     assert_int_equal(run_check(g, &d), 1);
@@ -203,11 +175,11 @@ static void test_unsupported_ops_listed_once_with_counts(void **state)
 static void test_nodes_out_of_file_order_reported(void **state)
 {
     (void)state;
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_unary(g, "second", "Relu", "h", "y");
     add_unary(g, "first", "Relu", "x", "h");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;
     assert_int_equal(run_check(g, &d), 1);
@@ -222,7 +194,7 @@ static void test_graph_output_nothing_produces(void **state)
 {
     (void)state;
     cg_graph *g = relu_chain();
-    mark_output(g, "ghost");
+    gb_outputs(g, "ghost");
     cg_diag_list d;
     assert_int_equal(run_check(g, &d), 1);
     assert_string_equal(d.lines[0], "test.onnx: graph output 'ghost' is not produced by any node");
@@ -236,14 +208,14 @@ static void test_every_shape_function_problem_is_collected(void **state)
 {
     (void)state;
     static const int64_t w_dims[] = {4, 2, 3, 3};
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_initializer(g, "w", 4, w_dims);
     const char *in1[] = {"x", "w"}, *in2[] = {"x", "w"};
     add_node(g, "conv_a", "Conv", in1, 2, "a");
     add_node(g, "conv_b", "Conv", in2, 2, "b");
-    mark_output(g, "a");
-    mark_output(g, "b");
+    gb_outputs(g, "a");
+    gb_outputs(g, "b");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;
     assert_int_equal(run_check(g, &d), 2);
@@ -257,13 +229,13 @@ static void test_typed_initializer_with_other_shape_is_reported(void **state)
 {
     (void)state;
     static const int64_t w_dims[] = {4, 3, 3, 3}, w_declared[] = {4, 3, 5, 5};
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     add_initializer(g, "w", 4, w_dims);
     declare(g, "w", CG_FLOAT, 4, w_declared);
     const char *in[] = {"x", "w"};
     add_node(g, "conv", "Conv", in, 2, "y");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;
     assert_int_equal(run_check(g, &d), 1);
@@ -300,11 +272,11 @@ static void test_pins_flow_into_inference(void **state)
 {
     (void)state;
     static const int64_t declared_y[] = {2, 3, 8, 8};
-    cg_graph *g = new_graph();
+    cg_graph *g = gb_graph(13);
     add_graph_input(g, "x", 4, nchw_1388);
     g->values[cg_graph_find(g, "x")].shape.d[0] = cg_dim_symbol("N");
     add_unary(g, "r", "Relu", "x", "y");
-    mark_output(g, "y");
+    gb_outputs(g, "y");
     declare(g, "y", CG_FLOAT, 4, declared_y);
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_diag_list d;

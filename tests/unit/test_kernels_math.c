@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 #include "convgraph/runtime.h"
 #include "ops/broadcast.h"
 
@@ -21,143 +22,30 @@
 
 /* ---- building graphs ---- */
 
-static cg_graph *graph_at(int64_t opset)
-{
-    cg_graph *g = cg_graph_new("test.onnx");
-    assert_non_null(g);
-    assert_int_equal(cg_graph_add_opset(g, "", opset, NULL), CG_OK);
-    return g;
-}
-
-static int value(cg_graph *g, const char *name)
-{
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    return v;
-}
-
-static cg_tensor *tensor(cg_dtype t, int rank, const int64_t *dims, const void *data)
-{
-    cg_tensor *x = cg_tensor_new(t, rank, dims, NULL);
-    assert_non_null(x);
-    if (x->nbytes)
-        memcpy(x->data, data, x->nbytes);
-    return x;
-}
-
 /* A graph input declared with this dtype and static shape. */
 static void input(cg_graph *g, const char *name, cg_dtype t, int rank, const int64_t *dims)
 {
-    int v = value(g, name);
-    g->values[v].dtype = t;
-    g->values[v].shape = cg_shape_of(rank, dims);
-    assert_int_equal(cg_graph_add_input(g, v, NULL), CG_OK);
+    gb_input(g, name, t, cg_shape_of(rank, dims));
 }
 
 static void initializer(cg_graph *g, const char *name, cg_dtype t, int rank, const int64_t *dims,
                         const void *data)
 {
-    int v = value(g, name);
-    g->values[v].data = tensor(t, rank, dims, data);
-    g->values[v].dtype = t;
-    g->values[v].shape = cg_shape_of(rank, dims);
-    g->values[v].is_initializer = true;
+    gb_initializer(g, name, gb_tensor(t, rank, dims, data));
 }
 
-/* Comma-separated names; "" entries are omitted optional inputs. */
-static int split(const char *list, char names[8][32], const char *ptrs[8])
-{
-    int n = 0;
-    for (const char *p = list; n < 8;) {
-        size_t len = strcspn(p, ",");
-        assert_true(len < 32);
-        memcpy(names[n], p, len);
-        names[n][len] = '\0';
-        ptrs[n] = names[n];
-        n++;
-        if (!p[len])
-            break;
-        p += len + 1;
-    }
-    return n;
-}
-
-/* Adds node `op` reading `ins` and writing `outs`; the first output is a graph output.
+/* Adds node `op` reading `ins` and writing `outs`, which all become graph outputs.
  * The pointer is valid until the next node is added. */
 static cg_node *node(cg_graph *g, const char *op, const char *ins, const char *outs)
 {
-    char in_names[8][32], out_names[8][32];
-    const char *in_ptrs[8], *out_ptrs[8];
-    int n_in = split(ins, in_names, in_ptrs), n_out = split(outs, out_names, out_ptrs);
-    cg_node *n = cg_graph_add_node(g, "n", op, "", NULL);
-    assert_non_null(n);
-    assert_int_equal(cg_node_set_inputs(g, n, in_ptrs, n_in, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(g, n, out_ptrs, n_out, NULL), CG_OK);
-    for (int i = 0; i < n_out; i++)
-        if (out_names[i][0])
-            assert_int_equal(cg_graph_add_output(g, value(g, out_names[i]), NULL), CG_OK);
+    cg_node *n = gb_node(g, "n", op, ins, outs);
+    gb_outputs(g, outs);
     return n;
-}
-
-static void attr_int(cg_node *n, const char *name, int64_t v)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = CG_ATTR_INT;
-    a->i = v;
-}
-
-static void attr_float(cg_node *n, const char *name, float v)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = CG_ATTR_FLOAT;
-    a->f = v;
-}
-
-static void attr_ints(cg_node *n, const char *name, int count, const int64_t *v)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = CG_ATTR_INTS;
-    a->n = count;
-    a->ints = malloc((size_t)count * sizeof *a->ints);
-    assert_non_null(a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *a->ints);
-}
-
-/* Runs g with the named inputs (borrowed) and returns its outputs; frees nothing. */
-static cg_named_tensor *run(cg_graph *g, int n, const char *const *names, cg_tensor *const *ts, int *n_out)
-{
-    cg_named_tensor in[8];
-    cg_named_tensor *out = NULL;
-    cg_status st = {0};
-    assert_int_equal(cg_graph_toposort(g, &st), CG_OK);
-    for (int i = 0; i < n; i++) {
-        in[i].name = (char *)names[i];
-        in[i].tensor = ts[i];
-    }
-    cg_code rc = cg_graph_run(g, in, n, &out, n_out, &st);
-    if (rc != CG_OK)
-        fail_msg("run failed: %s", st.msg);
-    return out;
-}
-
-static void expect_dims(const cg_tensor *t, int rank, const int64_t *dims)
-{
-    assert_int_equal(t->rank, rank);
-    for (int d = 0; d < rank; d++)
-        assert_int_equal(t->dims[d], dims[d]);
 }
 
 static void expect_values(const cg_tensor *t, int64_t n, const double *want)
 {
-    assert_int_equal(t->numel, n);
-    for (int64_t i = 0; i < n; i++) {
-        double got = cg_tensor_get_f64(t, i);
-        if (isnan(want[i]) ? !isnan(got) : fabs(got - want[i]) > TOL * (1 + fabs(want[i])))
-            fail_msg("element %lld: got %.9g, want %.9g", (long long)i, got, want[i]);
-    }
+    gb_expect_values(t, n, want, TOL);
 }
 
 /* One-node graph over float inputs x (and y): runs it and checks output 0. */
@@ -183,12 +71,12 @@ static const char *const XYZ[] = {"x", "y", "z", "w"};
 static void feed(case1 *k, cg_dtype t, int rank, const int64_t *dims, const void *data)
 {
     input(k->g, XYZ[k->n_in], t, rank, dims);
-    k->in[k->n_in++] = tensor(t, rank, dims, data);
+    k->in[k->n_in++] = gb_tensor(t, rank, dims, data);
 }
 
 static const cg_tensor *go(case1 *k)
 {
-    k->out = run(k->g, k->n_in, XYZ, k->in, &k->n_out);
+    k->out = gb_run(k->g, k->n_in, XYZ, k->in, &k->n_out);
     return k->out[0].tensor;
 }
 
@@ -213,7 +101,7 @@ static void test_bcast_index_and_iterator(void **state)
     int64_t a2[2] = {3, 1};
     assert_true(cg_bcast_dims(3, in, 2, a2, &rank, r)); /* [2,1,4] x [3,1] -> [2,3,4] */
     assert_int_equal(rank, 3);
-    expect_dims(&(cg_tensor){.rank = rank, .dims = {r[0], r[1], r[2]}}, 3, out);
+    gb_expect_dims(&(cg_tensor){.rank = rank, .dims = {r[0], r[1], r[2]}}, 3, out);
 }
 
 /* ---- elementwise ---- */
@@ -221,7 +109,7 @@ static void test_bcast_index_and_iterator(void **state)
 static void test_add_broadcasts_a_vector(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     int64_t xd[3] = {2, 3, 4}, yd[1] = {4};
     float x[24], y[4] = {10, 20, 30, 40};
     double want[24];
@@ -233,7 +121,7 @@ static void test_add_broadcasts_a_vector(void **state)
     feed(&k, CG_FLOAT, 1, yd, y);
     node(k.g, "Add", "x,y", "z");
     const cg_tensor *z = go(&k);
-    expect_dims(z, 3, xd);
+    gb_expect_dims(z, 3, xd);
     expect_values(z, 24, want);
     finish(&k);
 }
@@ -241,7 +129,7 @@ static void test_add_broadcasts_a_vector(void **state)
 static void test_mul_broadcasts_both_ways(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     int64_t xd[3] = {2, 1, 4}, yd[2] = {3, 1}, zd[3] = {2, 3, 4};
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[3] = {1, 10, 100};
     double want[24];
@@ -253,7 +141,7 @@ static void test_mul_broadcasts_both_ways(void **state)
     feed(&k, CG_FLOAT, 2, yd, y);
     node(k.g, "Mul", "x,y", "z");
     const cg_tensor *z = go(&k);
-    expect_dims(z, 3, zd);
+    gb_expect_dims(z, 3, zd);
     expect_values(z, 24, want);
     finish(&k);
 }
@@ -262,7 +150,7 @@ static void test_mul_broadcasts_both_ways(void **state)
 static void test_legacy_broadcast_axis(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(6)};
+    case1 k = {.g = gb_graph(6)};
     int64_t xd[3] = {2, 3, 2}, yd[1] = {3};
     float x[12] = {0}, y[3] = {1, 2, 3};
     double want[12];
@@ -271,8 +159,8 @@ static void test_legacy_broadcast_axis(void **state)
     feed(&k, CG_FLOAT, 3, xd, x);
     feed(&k, CG_FLOAT, 1, yd, y);
     cg_node *n = node(k.g, "Add", "x,y", "z");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 1);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 1);
     expect_values(go(&k), 12, want);
     finish(&k);
 }
@@ -281,7 +169,7 @@ static void test_legacy_broadcast_axis(void **state)
 static void test_int_div_truncates_and_survives_zero(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     int64_t d[1] = {4};
     int32_t x[4] = {7, -7, 5, INT32_MIN}, y[4] = {2, 2, 0, -1};
     double want[4] = {3, -3, 0, INT32_MIN}; /* INT32_MIN / -1 wraps to itself */
@@ -295,7 +183,7 @@ static void test_int_div_truncates_and_survives_zero(void **state)
 static void test_max_propagates_nan_and_mean_divides(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     int64_t d[1] = {3};
     float x[3] = {1, NAN, 5}, y[3] = {2, 0, 4}, w[3] = {3, 3, 3};
     feed(&k, CG_FLOAT, 1, d, x);
@@ -313,7 +201,7 @@ static void test_max_propagates_nan_and_mean_divides(void **state)
 static void test_pow_with_int_exponent(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(15)};
+    case1 k = {.g = gb_graph(15)};
     int64_t d[1] = {3}, y[3] = {2, 0, -1};
     float x[3] = {3, 5, 4};
     feed(&k, CG_FLOAT, 1, d, x);
@@ -327,7 +215,7 @@ static void test_pow_with_int_exponent(void **state)
 static void test_prelu_slope_broadcasts(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(16)};
+    case1 k = {.g = gb_graph(16)};
     int64_t xd[2] = {2, 2}, sd[2] = {2, 1};
     float x[4] = {-1, 2, -3, 4}, s[2] = {0.5f, 2};
     feed(&k, CG_FLOAT, 2, xd, x);
@@ -342,12 +230,12 @@ static void test_prelu_slope_broadcasts(void **state)
 static void test_pointwise_activations(void **state)
 {
     (void)state;
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     int64_t d[1] = {3};
     float x[3] = {-2, 0, 3};
     feed(&k, CG_FLOAT, 1, d, x);
     node(k.g, "Relu", "x", "relu");
-    attr_float(node(k.g, "LeakyRelu", "x", "leaky"), "alpha", 0.1f);
+    gb_attr_float(node(k.g, "LeakyRelu", "x", "leaky"), "alpha", 0.1f);
     node(k.g, "Sigmoid", "x", "sig");
     node(k.g, "HardSwish", "x", "hswish");
     node(k.g, "Elu", "x", "elu");
@@ -368,7 +256,7 @@ static void test_pointwise_math(void **state)
     int64_t d[1] = {3};
     float x[3] = {1, 2, 4};
     int32_t n[3] = {-5, 7, INT32_MIN};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 1, d, x);
     feed(&k, CG_INT32, 1, d, n);
     node(k.g, "Exp", "x", "e");
@@ -391,15 +279,15 @@ static void test_clip_attribute_and_input_styles(void **state)
     (void)state;
     int64_t d[1] = {4}, scalar[1] = {0};
     float x[4] = {-5, -1, 1, 5}, lo = -2;
-    case1 k = {.g = graph_at(6)};
+    case1 k = {.g = gb_graph(6)};
     feed(&k, CG_FLOAT, 1, d, x);
     cg_node *n = node(k.g, "Clip", "x", "y");
-    attr_float(n, "min", -2);
-    attr_float(n, "max", 2);
+    gb_attr_float(n, "min", -2);
+    gb_attr_float(n, "max", 2);
     expect_values(go(&k), 4, (double[]){-2, -1, 1, 2});
     finish(&k);
 
-    case1 k2 = {.g = graph_at(13)};
+    case1 k2 = {.g = gb_graph(13)};
     feed(&k2, CG_FLOAT, 1, d, x);
     initializer(k2.g, "lo", CG_FLOAT, 0, scalar, &lo);
     node(k2.g, "Clip", "x,lo,", "y");
@@ -416,16 +304,16 @@ static void test_softmax_both_opset_styles(void **state)
     int64_t d[3] = {2, 2, 2};
     float x[8] = {0, 1, 2, 3, 0, 0, 0, 0};
     double s = 1 + exp(1.0) + exp(2.0) + exp(3.0);
-    case1 k = {.g = graph_at(11)};
+    case1 k = {.g = gb_graph(11)};
     feed(&k, CG_FLOAT, 3, d, x);
-    attr_int(node(k.g, "Softmax", "x", "y"), "axis", 1);
+    gb_attr_int(node(k.g, "Softmax", "x", "y"), "axis", 1);
     expect_values(go(&k), 8,
                   (double[]){1 / s, exp(1.0) / s, exp(2.0) / s, exp(3.0) / s, .25, .25, .25, .25});
     finish(&k);
 
-    case1 k2 = {.g = graph_at(13)};
+    case1 k2 = {.g = gb_graph(13)};
     feed(&k2, CG_FLOAT, 3, d, x);
-    attr_int(node(k2.g, "Softmax", "x", "y"), "axis", 1);
+    gb_attr_int(node(k2.g, "Softmax", "x", "y"), "axis", 1);
     double p = 1 / (1 + exp(2.0)); /* softmax(0, 2) and softmax(1, 3) both give p, 1-p */
     expect_values(go(&k2), 8, (double[]){p, p, 1 - p, 1 - p, .5, .5, .5, .5});
     finish(&k2);
@@ -437,7 +325,7 @@ static void test_log_softmax_is_stable(void **state)
     (void)state;
     int64_t d[2] = {1, 2};
     float x[2] = {1000, 1001};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 2, d, x);
     node(k.g, "LogSoftmax", "x", "y");
     double l = log(exp(-1.0) + 1); /* log of the sum after subtracting the max 1001 */
@@ -453,13 +341,13 @@ static void test_batch_norm_inference(void **state)
     (void)state;
     int64_t xd[3] = {1, 2, 2}, cd[1] = {2};
     float x[4] = {1, 3, 2, 6}, scale[2] = {2, 1}, b[2] = {0, 1}, mean[2] = {1, 4}, var[2] = {4, 1};
-    case1 k = {.g = graph_at(15)};
+    case1 k = {.g = gb_graph(15)};
     feed(&k, CG_FLOAT, 3, xd, x);
     initializer(k.g, "s", CG_FLOAT, 1, cd, scale);
     initializer(k.g, "b", CG_FLOAT, 1, cd, b);
     initializer(k.g, "m", CG_FLOAT, 1, cd, mean);
     initializer(k.g, "v", CG_FLOAT, 1, cd, var);
-    attr_float(node(k.g, "BatchNormalization", "x,s,b,m,v", "y"), "epsilon", 0);
+    gb_attr_float(node(k.g, "BatchNormalization", "x,s,b,m,v", "y"), "epsilon", 0);
     /* ch0: 2*(x-1)/2 + 0 -> 0, 2; ch1: 1*(x-4)/1 + 1 -> -1, 3 */
     expect_values(go(&k), 4, (double[]){0, 2, -1, 3});
     finish(&k);
@@ -471,11 +359,11 @@ static void test_instance_norm(void **state)
     (void)state;
     int64_t xd[3] = {1, 2, 2}, cd[1] = {2};
     float x[4] = {1, 3, 2, 6}, scale[2] = {1, 2}, b[2] = {0, 10};
-    case1 k = {.g = graph_at(6)};
+    case1 k = {.g = gb_graph(6)};
     feed(&k, CG_FLOAT, 3, xd, x);
     initializer(k.g, "s", CG_FLOAT, 1, cd, scale);
     initializer(k.g, "b", CG_FLOAT, 1, cd, b);
-    attr_float(node(k.g, "InstanceNormalization", "x,s,b", "y"), "epsilon", 0);
+    gb_attr_float(node(k.g, "InstanceNormalization", "x,s,b", "y"), "epsilon", 0);
     /* ch0: (x-2)/1 -> -1, 1; ch1: 2*(x-4)/2 + 10 -> 8, 12 */
     expect_values(go(&k), 4, (double[]){-1, 1, 8, 12});
     finish(&k);
@@ -487,15 +375,15 @@ static void test_batch_norm_training(void **state)
     (void)state;
     int64_t xd[2] = {2, 1}, cd[1] = {1};
     float x[2] = {1, 3}, one = 1, zero = 0, mean = 0, var = 1;
-    case1 k = {.g = graph_at(15)};
+    case1 k = {.g = gb_graph(15)};
     feed(&k, CG_FLOAT, 2, xd, x);
     initializer(k.g, "s", CG_FLOAT, 1, cd, &one);
     initializer(k.g, "b", CG_FLOAT, 1, cd, &zero);
     initializer(k.g, "m", CG_FLOAT, 1, cd, &mean);
     initializer(k.g, "v", CG_FLOAT, 1, cd, &var);
     cg_node *n = node(k.g, "BatchNormalization", "x,s,b,m,v", "y,rm,rv");
-    attr_float(n, "epsilon", 0);
-    attr_int(n, "training_mode", 1);
+    gb_attr_float(n, "epsilon", 0);
+    gb_attr_int(n, "training_mode", 1);
     go(&k);
     /* batch mean 2, population var 1: y = -1, 1; running = 0.9*old + 0.1*batch */
     expect_values(k.out[0].tensor, 2, (double[]){-1, 1});
@@ -513,15 +401,15 @@ static void test_gemm_transposes_and_scales(void **state)
     (void)state;
     int64_t d[2] = {2, 2}, cd[1] = {2};
     float at[4] = {1, 3, 2, 4}, bt[4] = {1, 1, 0, 1}, c[2] = {10, 20};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 2, d, at);
     feed(&k, CG_FLOAT, 2, d, bt);
     feed(&k, CG_FLOAT, 1, cd, c);
     cg_node *n = node(k.g, "Gemm", "x,y,z", "out");
-    attr_int(n, "transA", 1);
-    attr_int(n, "transB", 1);
-    attr_float(n, "alpha", 2);
-    attr_float(n, "beta", 0.5f);
+    gb_attr_int(n, "transA", 1);
+    gb_attr_int(n, "transB", 1);
+    gb_attr_float(n, "alpha", 2);
+    gb_attr_float(n, "beta", 0.5f);
     expect_values(go(&k), 4, (double[]){11, 14, 19, 18});
     finish(&k);
 }
@@ -532,12 +420,12 @@ static void test_matmul_vector_times_matrix(void **state)
     (void)state;
     int64_t ad[1] = {3}, bd[2] = {3, 2}, yd[1] = {2};
     float a[3] = {1, 2, 3}, b[6] = {1, 0, 0, 1, 1, 1};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 1, ad, a);
     feed(&k, CG_FLOAT, 2, bd, b);
     node(k.g, "MatMul", "x,y", "z");
     const cg_tensor *z = go(&k);
-    expect_dims(z, 1, yd);
+    gb_expect_dims(z, 1, yd);
     expect_values(z, 2, (double[]){4, 5}); /* 1*1+2*0+3*1, 1*0+2*1+3*1 */
     finish(&k);
 }
@@ -548,12 +436,12 @@ static void test_matmul_batched_int64(void **state)
     (void)state;
     int64_t ad[3] = {2, 1, 2}, bd[2] = {2, 1}, yd[3] = {2, 1, 1};
     int64_t a[4] = {1, 2, 3, 4}, b[2] = {10, 1};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_INT64, 3, ad, a);
     feed(&k, CG_INT64, 2, bd, b);
     node(k.g, "MatMul", "x,y", "z");
     const cg_tensor *z = go(&k);
-    expect_dims(z, 3, yd);
+    gb_expect_dims(z, 3, yd);
     expect_values(z, 2, (double[]){12, 34});
     finish(&k);
 }
@@ -566,7 +454,7 @@ static void test_gemm_float16_and_matmul_uint32(void **state)
     uint16_t a[2] = {cg_float_to_half(1.5f), cg_float_to_half(2)};
     uint16_t b[2] = {cg_float_to_half(2), cg_float_to_half(-1)};
     uint32_t ua[2] = {4000000000u, 1}, ub[2] = {1, 5};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT16, 2, ad, a);
     feed(&k, CG_FLOAT16, 2, bd, b);
     feed(&k, CG_UINT32, 2, ad, ua);
@@ -587,16 +475,16 @@ static void test_reduce_mean_keepdims(void **state)
     (void)state;
     int64_t d[2] = {2, 3}, keep[2] = {1, 3}, drop[1] = {2}, axis0 = 0, axis1 = 1;
     float x[6] = {1, 2, 3, 4, 5, 6};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 2, d, x);
-    attr_ints(node(k.g, "ReduceMean", "x", "a"), "axes", 1, &axis0);
+    gb_attr_ints(node(k.g, "ReduceMean", "x", "a"), "axes", 1, &axis0);
     cg_node *n = node(k.g, "ReduceMean", "x", "b");
-    attr_ints(n, "axes", 1, &axis1);
-    attr_int(n, "keepdims", 0);
+    gb_attr_ints(n, "axes", 1, &axis1);
+    gb_attr_int(n, "keepdims", 0);
     go(&k);
-    expect_dims(k.out[0].tensor, 2, keep);
+    gb_expect_dims(k.out[0].tensor, 2, keep);
     expect_values(k.out[0].tensor, 3, (double[]){2.5, 3.5, 4.5});
-    expect_dims(k.out[1].tensor, 1, drop);
+    gb_expect_dims(k.out[1].tensor, 1, drop);
     expect_values(k.out[1].tensor, 2, (double[]){2, 5});
     finish(&k);
 }
@@ -607,13 +495,13 @@ static void test_reduce_sum_axes_input(void **state)
     (void)state;
     int64_t d[2] = {2, 3}, one[1] = {1}, none[1] = {0}, axis = -1;
     int64_t x[6] = {1, 2, 3, 4, 5, 6};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_INT64, 2, d, x);
     initializer(k.g, "axes", CG_INT64, 1, one, &axis);
     initializer(k.g, "empty", CG_INT64, 1, none, &axis);
     node(k.g, "ReduceSum", "x,axes", "a");
     node(k.g, "ReduceSum", "x,empty", "b");
-    attr_int(node(k.g, "ReduceSum", "x,empty", "c"), "noop_with_empty_axes", 1);
+    gb_attr_int(node(k.g, "ReduceSum", "x,empty", "c"), "noop_with_empty_axes", 1);
     go(&k);
     expect_values(k.out[0].tensor, 2, (double[]){6, 15});
     expect_values(k.out[1].tensor, 1, (double[]){21});
@@ -628,7 +516,7 @@ static void test_add_float16(void **state)
     int64_t d[1] = {2};
     uint16_t x[2] = {cg_float_to_half(1.5f), cg_float_to_half(2)};
     uint16_t y[2] = {cg_float_to_half(0.25f), cg_float_to_half(-1)};
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     feed(&k, CG_FLOAT16, 1, d, x);
     feed(&k, CG_FLOAT16, 1, d, y);
     node(k.g, "Add", "x,y", "z");
@@ -642,7 +530,7 @@ static void test_float16_activations(void **state)
     (void)state;
     int64_t d[2] = {1, 2};
     uint16_t x[2] = {cg_float_to_half(-1), cg_float_to_half(2)};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT16, 2, d, x);
     node(k.g, "Relu", "x", "r");
     node(k.g, "Softmax", "x", "s");
@@ -661,7 +549,7 @@ static void test_uint64_max_and_div(void **state)
     (void)state;
     int64_t d[1] = {2};
     uint64_t x[2] = {UINT64_C(9223372036854775809), 7}, y[2] = {5, 0};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_UINT64, 1, d, x);
     feed(&k, CG_UINT64, 1, d, y);
     node(k.g, "Max", "x,y", "m");
@@ -679,7 +567,7 @@ static void test_sum_of_three_at_opset_6(void **state)
     (void)state;
     int64_t d[1] = {2};
     float x[2] = {1, 2}, y[2] = {10, 20}, z[2] = {100, 200};
-    case1 k = {.g = graph_at(6)};
+    case1 k = {.g = gb_graph(6)};
     feed(&k, CG_FLOAT, 1, d, x);
     feed(&k, CG_FLOAT, 1, d, y);
     feed(&k, CG_FLOAT, 1, d, z);
@@ -695,7 +583,7 @@ static void test_integer_relu_and_clip(void **state)
     int64_t d[1] = {4}, scalar[1] = {0};
     int32_t x[4] = {-3, 0, 2, INT32_MIN};
     int8_t b[4] = {-128, -5, 5, 127}, lo = -4, hi = 4;
-    case1 k = {.g = graph_at(14)};
+    case1 k = {.g = gb_graph(14)};
     feed(&k, CG_INT32, 1, d, x);
     feed(&k, CG_INT8, 1, d, b);
     initializer(k.g, "lo", CG_INT8, 0, scalar, &lo);
@@ -714,12 +602,12 @@ static void test_other_reductions(void **state)
     (void)state;
     int64_t d[2] = {2, 2}, axis = 1;
     float x[4] = {3, 4, 1000, 1000};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 2, d, x);
     const char *ops[] = {"ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceProd", "ReduceSumSquare", "ReduceL1"};
     const char *outs[] = {"l2", "lse", "max", "prod", "ss", "l1"};
     for (int i = 0; i < 6; i++)
-        attr_ints(node(k.g, ops[i], "x", outs[i]), "axes", 1, &axis);
+        gb_attr_ints(node(k.g, ops[i], "x", outs[i]), "axes", 1, &axis);
     go(&k);
     expect_values(k.out[0].tensor, 2, (double[]){5, 1000 * sqrt(2.0)});
     /* log(e^3 + e^4) = 4 + log(1 + e^-1); 1000 + log 2 without overflowing exp */
@@ -738,11 +626,11 @@ static void test_reduce_over_size_one_axis(void **state)
     (void)state;
     int64_t d[2] = {2, 1}, axis = -1;
     float x[2] = {-3, 0.5f};
-    case1 k = {.g = graph_at(13)};
+    case1 k = {.g = gb_graph(13)};
     feed(&k, CG_FLOAT, 2, d, x);
-    attr_ints(node(k.g, "ReduceSumSquare", "x", "y"), "axes", 1, &axis);
+    gb_attr_ints(node(k.g, "ReduceSumSquare", "x", "y"), "axes", 1, &axis);
     const cg_tensor *y = go(&k);
-    expect_dims(y, 2, d);
+    gb_expect_dims(y, 2, d);
     expect_values(y, 2, (double[]){9, 0.25});
     finish(&k);
 }
@@ -752,7 +640,7 @@ static void test_bcast_copy_expands(void **state)
     (void)state;
     int64_t in_d[2] = {2, 1}, out_d[2] = {2, 3};
     int64_t v[2] = {7, 9};
-    cg_tensor *in = tensor(CG_INT64, 2, in_d, v), *out = cg_tensor_new(CG_INT64, 2, out_d, NULL);
+    cg_tensor *in = gb_tensor(CG_INT64, 2, in_d, v), *out = cg_tensor_new(CG_INT64, 2, out_d, NULL);
     cg_bcast b;
     assert_true(cg_bcast_init_numpy(&b, out, in));
     cg_bcast_copy(out, in, &b);
@@ -767,11 +655,11 @@ static void test_unsupported_dtype_is_reported(void **state)
     (void)state;
     int64_t d[1] = {2};
     uint16_t x[2] = {1, 2};
-    cg_graph *g = graph_at(14);
+    cg_graph *g = gb_graph(14);
     input(g, "x", CG_BFLOAT16, 1, d);
     input(g, "y", CG_BFLOAT16, 1, d);
     node(g, "Add", "x,y", "z"); /* Add-14 allows bfloat16; the kernel does not */
-    cg_tensor *tx = tensor(CG_BFLOAT16, 1, d, x), *ty = tensor(CG_BFLOAT16, 1, d, x);
+    cg_tensor *tx = gb_tensor(CG_BFLOAT16, 1, d, x), *ty = gb_tensor(CG_BFLOAT16, 1, d, x);
     cg_named_tensor in[2] = {{(char *)"x", tx}, {(char *)"y", ty}}, *out = NULL;
     int n_out = 0;
     cg_status st = {0};

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 #include "convgraph/runtime.h"
 
 #define TOL 1e-5
@@ -33,9 +34,7 @@ typedef struct kcase {
 static kcase start(int64_t opset)
 {
     kcase k = {0};
-    k.g = cg_graph_new("test.onnx");
-    assert_non_null(k.g);
-    assert_int_equal(cg_graph_add_opset(k.g, "", opset, NULL), CG_OK);
+    k.g = gb_graph(opset);
     return k;
 }
 
@@ -47,42 +46,19 @@ static void finish(kcase *k)
     cg_graph_free(k->g);
 }
 
-static int value(cg_graph *g, const char *name)
-{
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    return v;
-}
-
-static cg_tensor *tensor(cg_dtype t, int rank, const int64_t *dims, const void *data)
-{
-    cg_tensor *x = cg_tensor_new(t, rank, dims, NULL);
-    assert_non_null(x);
-    if (x->nbytes && data)
-        memcpy(x->data, data, x->nbytes);
-    return x;
-}
-
 /* A graph input fed with this data when the case runs. */
 static void feed(kcase *k, const char *name, cg_dtype t, int rank, const int64_t *dims,
                  const void *data)
 {
-    int v = value(k->g, name);
-    k->g->values[v].dtype = t;
-    k->g->values[v].shape = cg_shape_of(rank, dims);
-    assert_int_equal(cg_graph_add_input(k->g, v, NULL), CG_OK);
+    gb_input(k->g, name, t, cg_shape_of(rank, dims));
     k->in_names[k->n_in] = name;
-    k->in[k->n_in++] = tensor(t, rank, dims, data);
+    k->in[k->n_in++] = gb_tensor(t, rank, dims, data);
 }
 
 static void init(kcase *k, const char *name, cg_dtype t, int rank, const int64_t *dims,
                  const void *data)
 {
-    int v = value(k->g, name);
-    k->g->values[v].data = tensor(t, rank, dims, data);
-    k->g->values[v].dtype = t;
-    k->g->values[v].shape = cg_shape_of(rank, dims);
-    k->g->values[v].is_initializer = true;
+    gb_initializer(k->g, name, gb_tensor(t, rank, dims, data));
 }
 
 static void init_i64(kcase *k, const char *name, int n, const int64_t *v)
@@ -91,87 +67,32 @@ static void init_i64(kcase *k, const char *name, int n, const int64_t *v)
     init(k, name, CG_INT64, 1, &len, v);
 }
 
-/* Comma-separated names; "" entries are omitted optional inputs. */
-static int split(const char *list, char names[8][32], const char *ptrs[8])
-{
-    int n = 0;
-    for (const char *p = list; n < 8;) {
-        size_t len = strcspn(p, ",");
-        assert_true(len < 32);
-        memcpy(names[n], p, len);
-        names[n][len] = '\0';
-        ptrs[n] = names[n];
-        n++;
-        if (!p[len])
-            break;
-        p += len + 1;
-    }
-    return n;
-}
-
 /* The case's one node; every named output is a graph output. */
 static cg_node *node(kcase *k, const char *op, const char *ins, const char *outs)
 {
-    char in_names[8][32], out_names[8][32];
-    const char *in_ptrs[8], *out_ptrs[8];
-    int n_in = split(ins, in_names, in_ptrs), n_out = split(outs, out_names, out_ptrs);
-    k->n = cg_graph_add_node(k->g, "n", op, "", NULL);
-    assert_non_null(k->n);
-    assert_int_equal(cg_node_set_inputs(k->g, k->n, in_ptrs, n_in, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(k->g, k->n, out_ptrs, n_out, NULL), CG_OK);
-    for (int i = 0; i < n_out; i++)
-        if (out_names[i][0])
-            assert_int_equal(cg_graph_add_output(k->g, value(k->g, out_names[i]), NULL), CG_OK);
+    k->n = gb_node(k->g, "n", op, ins, outs);
+    gb_outputs(k->g, outs);
     return k->n;
 }
 
-static cg_attr *attr(kcase *k, const char *name, cg_attr_type type)
-{
-    cg_attr *a = cg_node_add_attr(k->n, name, NULL);
-    assert_non_null(a);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(kcase *k, const char *name, int64_t v) { attr(k, name, CG_ATTR_INT)->i = v; }
-static void attr_float(kcase *k, const char *name, float v) { attr(k, name, CG_ATTR_FLOAT)->f = v; }
+static cg_attr *attr(kcase *k, const char *name, cg_attr_type type) { return gb_attr(k->n, name, type); }
+static void attr_int(kcase *k, const char *name, int64_t v) { gb_attr_int(k->n, name, v); }
+static void attr_float(kcase *k, const char *name, float v) { gb_attr_float(k->n, name, v); }
+static void attr_string(kcase *k, const char *name, const char *s) { gb_attr_str(k->n, name, s); }
 
 static void attr_ints(kcase *k, const char *name, int count, const int64_t *v)
 {
-    cg_attr *a = attr(k, name, CG_ATTR_INTS);
-    a->n = count;
-    a->ints = malloc((size_t)count * sizeof *a->ints);
-    assert_non_null(a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *a->ints);
+    gb_attr_ints(k->n, name, count, v);
 }
 
 static void attr_floats(kcase *k, const char *name, int count, const float *v)
 {
-    cg_attr *a = attr(k, name, CG_ATTR_FLOATS);
-    a->n = count;
-    a->floats = malloc((size_t)count * sizeof *a->floats);
-    assert_non_null(a->floats);
-    memcpy(a->floats, v, (size_t)count * sizeof *a->floats);
-}
-
-static void attr_string(kcase *k, const char *name, const char *s)
-{
-    cg_attr *a = attr(k, name, CG_ATTR_STRING);
-    a->s_len = strlen(s);
-    a->s = malloc(a->s_len + 1);
-    assert_non_null(a->s);
-    memcpy(a->s, s, a->s_len + 1);
+    gb_attr_floats(k->n, name, count, v);
 }
 
 static cg_code try_run(kcase *k, cg_status *st)
 {
-    cg_named_tensor in[6];
-    cg_code rc = cg_graph_toposort(k->g, st);
-    for (int i = 0; i < k->n_in; i++) {
-        in[i].name = (char *)k->in_names[i];
-        in[i].tensor = k->in[i];
-    }
-    return rc == CG_OK ? cg_graph_run(k->g, in, k->n_in, &k->out, &k->n_out, st) : rc;
+    return gb_try_run(k->g, k->n_in, k->in_names, k->in, &k->out, &k->n_out, st);
 }
 
 /* Runs the case; returns output i. */
@@ -192,21 +113,9 @@ static void expect_fail(kcase *k, cg_code code, const char *needle)
         fail_msg("message '%s' lacks '%s'", st.msg, needle);
 }
 
-static void expect_dims(const cg_tensor *t, int rank, const int64_t *dims)
-{
-    assert_int_equal(t->rank, rank);
-    for (int d = 0; d < rank; d++)
-        assert_int_equal(t->dims[d], dims[d]);
-}
-
 static void expect_values(const cg_tensor *t, int64_t n, const double *want)
 {
-    assert_int_equal(t->numel, n);
-    for (int64_t i = 0; i < n; i++) {
-        double got = cg_tensor_get_f64(t, i);
-        if (isnan(want[i]) ? !isnan(got) : fabs(got - want[i]) > TOL * (1 + fabs(want[i])))
-            fail_msg("element %lld: got %.9g, want %.9g", (long long)i, got, want[i]);
-    }
+    gb_expect_values(t, n, want, TOL);
 }
 
 static const float X23[6] = {1, 2, 3, 4, 5, 6}; /* [[1,2,3],[4,5,6]] */
@@ -240,7 +149,7 @@ static void test_transpose_default_reverses(void **state)
     const cg_tensor *y = run(&k);
     const int64_t d[2] = {3, 2};
     const double want[6] = {1, 4, 2, 5, 3, 6};
-    expect_dims(y, 2, d);
+    gb_expect_dims(y, 2, d);
     expect_values(y, 6, want);
     finish(&k);
 }
@@ -258,7 +167,7 @@ static void test_reshape_family_copies(void **state)
     init_i64(&k, "s", 3, shape);
     node(&k, "Reshape", "x,s", "y");
     const cg_tensor *y = run(&k);
-    expect_dims(y, 3, d);
+    gb_expect_dims(y, 3, d);
     expect_values(y, 6, want);
     finish(&k);
 
@@ -289,7 +198,7 @@ static void test_concat_axis(void **state)
         attr_int(&k, "axis", neg ? -1 : 1);
         const cg_tensor *y = run(&k);
         const double want[6] = {1, 2, 5, 3, 4, 6};
-        expect_dims(y, 2, d);
+        gb_expect_dims(y, 2, d);
         expect_values(y, 6, want);
         finish(&k);
     }
@@ -337,7 +246,7 @@ static void test_expand_broadcasts(void **state)
     node(&k, "Expand", "x,s", "y");
     const cg_tensor *y = run(&k);
     const double want[12] = {1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3};
-    expect_dims(y, 3, d);
+    gb_expect_dims(y, 3, d);
     expect_values(y, 12, want);
     finish(&k);
 }
@@ -363,7 +272,7 @@ static void test_slice_negative_steps(void **state)
     node(&k, "Slice", "x,st,en,ax,sp", "y");
     const cg_tensor *y = run(&k);
     const double want[6] = {11, 9, 7, 5, 3, 1};
-    expect_dims(y, 2, dy);
+    gb_expect_dims(y, 2, dy);
     expect_values(y, 6, want);
     finish(&k);
 }
@@ -401,7 +310,7 @@ static void test_gather_axis1_negative(void **state)
     attr_int(&k, "axis", 1);
     const cg_tensor *y = run(&k);
     const double want[4] = {3, 1, 6, 4};
-    expect_dims(y, 3, d);
+    gb_expect_dims(y, 3, d);
     expect_values(y, 4, want);
     finish(&k);
 }
@@ -449,7 +358,7 @@ static void test_pad_modes_doc_examples(void **state)
         node(&k, "Pad", "x,p", "y");
         attr_string(&k, "mode", modes[m]);
         const cg_tensor *y = run(&k);
-        expect_dims(y, 2, dy);
+        gb_expect_dims(y, 2, dy);
         expect_values(y, dy[0] * dy[1], want[m]);
         finish(&k);
     }
@@ -621,7 +530,7 @@ static void test_constant_and_constant_of_shape(void **state)
     const int32_t seven = 7;
     feed(&k, "s", CG_INT64, 1, (const int64_t[]){2}, shape);
     node(&k, "ConstantOfShape", "s", "y");
-    attr(&k, "value", CG_ATTR_TENSOR)->t = tensor(CG_INT32, 1, &one, &seven);
+    attr(&k, "value", CG_ATTR_TENSOR)->t = gb_tensor(CG_INT32, 1, &one, &seven);
     const cg_tensor *y = run(&k);
     const double w[4] = {7, 7, 7, 7};
     assert_int_equal(y->dtype, CG_INT32);
@@ -685,7 +594,7 @@ static void expect_linear(const cg_tensor *y, const double *c)
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             want[4 * i + j] = 1 + c[j] + 2 * c[i];
-    expect_dims(y, 4, R_OUT);
+    gb_expect_dims(y, 4, R_OUT);
     expect_values(y, 16, want);
 }
 
@@ -696,7 +605,7 @@ static void expect_nearest(const cg_tensor *y, const int *idx)
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             want[4 * i + j] = R22[2 * idx[i] + idx[j]];
-    expect_dims(y, 4, R_OUT);
+    gb_expect_dims(y, 4, R_OUT);
     expect_values(y, 16, want);
 }
 
@@ -783,7 +692,7 @@ static void test_resize10_downsample_rounds_up(void **state)
     node(&k, "Resize", "x,sc", "y");
     const cg_tensor *y = run(&k);
     const double want[2] = {1, 3};
-    expect_dims(y, 4, dy);
+    gb_expect_dims(y, 4, dy);
     expect_values(y, 2, want);
     finish(&k);
 }

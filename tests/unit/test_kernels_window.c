@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 
 /* ------------------------------------------------------------ one-node graphs */
 
@@ -31,19 +32,14 @@ typedef struct one_node {
 static one_node make_node(const char *op, int64_t opset, int n_in, unsigned omit_mask, int n_out)
 {
     cg_status st = {0};
-    one_node o = {cg_graph_new("kernels.onnx"), NULL, n_in};
-    assert_non_null(o.g);
-    assert_int_equal(cg_graph_add_opset(o.g, "", opset, &st), CG_OK);
+    one_node o = {gb_graph(opset), NULL, n_in};
     char names[2 * MAX_IO][16];
     const char *in[MAX_IO], *out[MAX_IO];
     for (int i = 0; i < n_in; i++) {
         snprintf(names[i], sizeof names[i], "in%d", i);
         in[i] = (omit_mask >> i) & 1 ? "" : names[i];
-        if (!((omit_mask >> i) & 1)) {
-            int v = cg_graph_intern(o.g, names[i], &st);
-            assert_true(v >= 0);
-            assert_int_equal(cg_graph_add_input(o.g, v, &st), CG_OK);
-        }
+        if (!((omit_mask >> i) & 1))
+            assert_int_equal(cg_graph_add_input(o.g, gb_value(o.g, names[i]), &st), CG_OK);
     }
     for (int i = 0; i < n_out; i++) {
         snprintf(names[MAX_IO + i], sizeof names[0], "out%d", i);
@@ -58,44 +54,14 @@ static one_node make_node(const char *op, int64_t opset, int n_in, unsigned omit
     return o;
 }
 
-static cg_attr *new_attr(one_node *o, const char *name, cg_attr_type type)
-{
-    cg_attr *a = cg_node_add_attr(o->node, name, NULL);
-    assert_non_null(a);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(one_node *o, const char *name, int64_t v)
-{
-    new_attr(o, name, CG_ATTR_INT)->i = v;
-}
-
-static void attr_float(one_node *o, const char *name, float v)
-{
-    new_attr(o, name, CG_ATTR_FLOAT)->f = v;
-}
+static void attr_int(one_node *o, const char *name, int64_t v) { gb_attr_int(o->node, name, v); }
+static void attr_float(one_node *o, const char *name, float v) { gb_attr_float(o->node, name, v); }
+static void attr_str(one_node *o, const char *name, const char *s) { gb_attr_str(o->node, name, s); }
 
 /* "2,2" -> INTS [2,2] */
 static void attr_ints(one_node *o, const char *name, const char *list)
 {
-    cg_attr *a = new_attr(o, name, CG_ATTR_INTS);
-    a->ints = calloc(8, sizeof *a->ints);
-    assert_non_null(a->ints);
-    for (const char *p = list; *p && a->n < 8; a->n++) {
-        char *end;
-        a->ints[a->n] = strtoll(p, &end, 10);
-        p = *end ? end + 1 : end;
-    }
-}
-
-static void attr_str(one_node *o, const char *name, const char *s)
-{
-    cg_attr *a = new_attr(o, name, CG_ATTR_STRING);
-    a->s_len = strlen(s);
-    a->s = malloc(a->s_len + 1);
-    assert_non_null(a->s);
-    memcpy(a->s, s, a->s_len + 1);
+    gb_attr_ints_csv(o->node, name, list);
 }
 
 /* A tensor of dims "1,1,5,5" filled from vals (NULL: 0, 1, 2, ...). */
@@ -132,27 +98,20 @@ static cg_tensor *tf(const char *dims, const double *vals)
  * frees the graph and returns the outputs. */
 static cg_named_tensor *run(one_node *o, cg_tensor **ins, int *n_out)
 {
-    cg_status st = {0};
-    cg_named_tensor named[MAX_IO];
+    char names[MAX_IO][16];
+    const char *given_names[MAX_IO] = {NULL};
+    cg_tensor *given[MAX_IO] = {NULL};
     int n = 0;
     for (int i = 0; i < o->n_in; i++) {
         if (!ins[i])
             continue;
-        named[n].name = malloc(16);
-        assert_non_null(named[n].name);
-        snprintf(named[n].name, 16, "in%d", i);
-        named[n++].tensor = ins[i];
+        snprintf(names[n], sizeof names[n], "in%d", i);
+        given_names[n] = names[n];
+        given[n++] = ins[i];
     }
-    assert_int_equal(cg_graph_toposort(o->g, &st), CG_OK);
-    cg_named_tensor *outs = NULL;
-    cg_code rc = cg_graph_run(o->g, named, n, &outs, n_out, &st);
-    if (rc != CG_OK)
-        print_error("run failed: %s\n", st.msg);
-    assert_int_equal(rc, CG_OK);
-    for (int i = 0; i < n; i++) {
-        free(named[i].name);
-        cg_tensor_free(named[i].tensor);
-    }
+    cg_named_tensor *outs = gb_run(o->g, n, given_names, given, n_out);
+    for (int i = 0; i < n; i++)
+        cg_tensor_free(given[i]);
     cg_graph_free(o->g);
     return outs;
 }

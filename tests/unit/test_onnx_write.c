@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 #include "format/onnx_internal.h"
 
 /* ---- a scratch folder per test ---- */
@@ -79,13 +80,6 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static int value(cg_graph *g, const char *name)
-{
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    return v;
-}
-
 static void declare(cg_graph *g, int v, cg_dtype dtype, cg_shape shape)
 {
     g->values[v].has_declared = true;
@@ -93,51 +87,12 @@ static void declare(cg_graph *g, int v, cg_dtype dtype, cg_shape shape)
     g->values[v].declared_shape = shape;
 }
 
-static cg_tensor *tensor_of(cg_dtype dtype, int rank, const int64_t *dims, const void *bytes)
-{
-    cg_tensor *t = cg_tensor_new(dtype, rank, dims, NULL);
-    assert_non_null(t);
-    if (t->nbytes && bytes)
-        memcpy(t->data, bytes, t->nbytes);
-    return t;
-}
-
-static int initializer(cg_graph *g, const char *name, cg_tensor *t)
-{
-    int v = value(g, name);
-    g->values[v].is_initializer = true;
-    g->values[v].data = t;
-    g->values[v].dtype = t->dtype;
-    g->values[v].shape = cg_tensor_shape(t);
-    return v;
-}
-
+/* A graph input whose declared type is its type. */
 static int graph_input(cg_graph *g, const char *name, cg_dtype dtype, cg_shape shape)
 {
-    int v = value(g, name);
+    int v = gb_input(g, name, dtype, shape);
     declare(g, v, dtype, shape);
-    g->values[v].dtype = dtype;
-    g->values[v].shape = shape;
-    assert_int_equal(cg_graph_add_input(g, v, NULL), CG_OK);
     return v;
-}
-
-static cg_node *add_node(cg_graph *g, const char *name, const char *op, const char *domain,
-                         int n_in, const char *const *in, int n_out, const char *const *out)
-{
-    cg_node *n = cg_graph_add_node(g, name, op, domain, NULL);
-    assert_non_null(n);
-    assert_int_equal(cg_node_set_inputs(g, n, in, n_in, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(g, n, out, n_out, NULL), CG_OK);
-    return n;
-}
-
-static cg_attr *attr(cg_node *n, const char *name, cg_attr_type type)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = type;
-    return a;
 }
 
 static const float w_bytes[6] = {1.0f, -0.0f, 3.25f, 1e-38f, -2.5f, 7.0f};
@@ -170,38 +125,38 @@ static cg_graph *rich_graph(void)
                        cg_dim_unknown(), cg_dim_known(4)}};
     int x = graph_input(g, "X", CG_FLOAT, xs);
     g->values[x].doc_string = xstrdup("input doc");
-    initializer(g, "W", tensor_of(CG_FLOAT, 2, (int64_t[]){2, 3}, w_bytes));
-    initializer(g, "E", tensor_of(CG_INT64, 1, (int64_t[]){0}, NULL));
+    gb_initializer(g, "W", gb_tensor(CG_FLOAT, 2, (int64_t[]){2, 3}, w_bytes));
+    gb_initializer(g, "E", gb_tensor(CG_INT64, 1, (int64_t[]){0}, NULL));
 
-    cg_node *n = add_node(g, "custom", "Mix", "com.example", 4,
+    cg_node *n = gb_node_in_domain(g, "custom", "Mix", "com.example", 4,
                           (const char *[]){"X", "", "W", "E"}, 2, (const char *[]){"Y", ""});
     n->doc_string = xstrdup("node doc");
-    attr(n, "f", CG_ATTR_FLOAT)->f = 1.5f;
-    attr(n, "i", CG_ATTR_INT)->i = -7;
-    cg_attr *a = attr(n, "s", CG_ATTR_STRING);
+    gb_attr(n, "f", CG_ATTR_FLOAT)->f = 1.5f;
+    gb_attr(n, "i", CG_ATTR_INT)->i = -7;
+    cg_attr *a = gb_attr(n, "s", CG_ATTR_STRING);
     a->s = malloc(4);
     memcpy(a->s, "a\0b", 4);
     a->s_len = 3;
-    attr(n, "t", CG_ATTR_TENSOR)->t = tensor_of(CG_INT32, 1, (int64_t[]){2}, (int32_t[]){5, -6});
-    a = attr(n, "fs", CG_ATTR_FLOATS);
+    gb_attr(n, "t", CG_ATTR_TENSOR)->t = gb_tensor(CG_INT32, 1, (int64_t[]){2}, (int32_t[]){5, -6});
+    a = gb_attr(n, "fs", CG_ATTR_FLOATS);
     a->n = 2;
     a->floats = malloc(2 * sizeof(float));
     a->floats[0] = 0.5f, a->floats[1] = -1.0f;
-    a = attr(n, "is", CG_ATTR_INTS);
+    a = gb_attr(n, "is", CG_ATTR_INTS);
     a->n = 3;
     a->ints = malloc(3 * sizeof(int64_t));
     a->ints[0] = 1, a->ints[1] = -2, a->ints[2] = INT64_MAX;
-    a = attr(n, "ss", CG_ATTR_STRINGS);
+    a = gb_attr(n, "ss", CG_ATTR_STRINGS);
     a->n = 2;
     a->strings = malloc(2 * sizeof(char *));
     a->strings[0] = xstrdup("x"), a->strings[1] = xstrdup("yz");
-    attr(n, "none", CG_ATTR_INTS); /* an empty list */
+    gb_attr(n, "none", CG_ATTR_INTS); /* an empty list */
 
-    add_node(g, "", "Relu", "", 1, (const char *[]){"Y"}, 1, (const char *[]){"Z"});
-    int y = value(g, "Y");
+    gb_node_in_domain(g, "", "Relu", "", 1, (const char *[]){"Y"}, 1, (const char *[]){"Z"});
+    int y = gb_value(g, "Y");
     declare(g, y, CG_FLOAT, xs);
     g->values[y].doc_string = xstrdup("value_info doc");
-    int z = value(g, "Z");
+    int z = gb_value(g, "Z");
     declare(g, z, CG_UNDEFINED, cg_shape_unknown());
     assert_int_equal(cg_graph_add_output(g, z, NULL), CG_OK);
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
@@ -216,13 +171,6 @@ static cg_graph *save_and_load(const cg_graph *g, const char *path, const cg_onn
     if (!back)
         fail_msg("%s", st.msg);
     return back;
-}
-
-static const cg_value *find(const cg_graph *g, const char *name)
-{
-    int v = cg_graph_find(g, name);
-    assert_true(v >= 0);
-    return &g->values[v];
 }
 
 /* ---- round trip of every field ---- */
@@ -260,16 +208,16 @@ static void assert_values(const cg_graph *b)
     assert_true(cg_dim_is_known(x->declared_shape.d[1]) && x->declared_shape.d[1].v == 3);
     assert_true(cg_dim_is_unknown(x->declared_shape.d[2]));
     assert_int_equal(x->declared_shape.d[3].v, 4);
-    const cg_value *w = find(b, "W");
+    const cg_value *w = gb_find(b, "W");
     assert_true(w->is_initializer && !w->listed_as_input);
     assert_int_equal(w->data->rank, 2);
     assert_int_equal(w->data->nbytes, sizeof w_bytes);
     assert_memory_equal(w->data->data, w_bytes, sizeof w_bytes); /* -0.0 and denormals too */
-    const cg_value *e = find(b, "E");
+    const cg_value *e = gb_find(b, "E");
     assert_true(e->is_initializer);
     assert_int_equal(e->data->numel, 0);
     assert_int_equal(e->data->dtype, CG_INT64);
-    const cg_value *y = find(b, "Y");
+    const cg_value *y = gb_find(b, "Y");
     assert_true(y->has_declared);
     assert_string_equal(y->doc_string, "value_info doc");
     assert_string_equal(y->declared_shape.d[0].sym, "N");
@@ -366,14 +314,14 @@ static void test_initializers_listed_as_inputs_stay_listed(void **state)
     g->ir_version = 3;
     g->values[cg_graph_find(g, "W")].listed_as_input = true;
     cg_graph *b = save_and_load(g, in_dir("ir3.onnx"), NULL);
-    const cg_value *w = find(b, "W");
+    const cg_value *w = gb_find(b, "W");
     assert_true(w->listed_as_input && w->is_initializer && !w->is_input);
     assert_true(w->has_declared); /* typed from its data */
     assert_int_equal(w->declared_dtype, CG_FLOAT);
     assert_int_equal(w->declared_shape.rank, 2);
     /* IR < 4: every initializer is listed, even one the IR had not marked
      * (e.g. made by constant folding), or onnx.checker refuses the file */
-    assert_true(find(b, "E")->listed_as_input);
+    assert_true(gb_find(b, "E")->listed_as_input);
     assert_int_equal(b->n_inputs, 1);
     cg_graph_free(b);
     cg_graph_free(g);
@@ -389,9 +337,9 @@ static cg_graph *relu_chain(int64_t ir_version, int64_t opset, bool declare_outp
     cg_graph_add_opset(g, "", opset, NULL);
     cg_shape xs = {2, {cg_dim_symbol(cg_strpool_add(g->pool, "B", 1)), cg_dim_known(5)}};
     graph_input(g, "x", CG_FLOAT, xs);
-    add_node(g, "r1", "Relu", "", 1, (const char *[]){"x"}, 1, (const char *[]){"h"});
-    add_node(g, "r2", "Relu", "", 1, (const char *[]){"h"}, 1, (const char *[]){"y"});
-    int y = value(g, "y");
+    gb_node_in_domain(g, "r1", "Relu", "", 1, (const char *[]){"x"}, 1, (const char *[]){"h"});
+    gb_node_in_domain(g, "r2", "Relu", "", 1, (const char *[]){"h"}, 1, (const char *[]){"y"});
+    int y = gb_value(g, "y");
     if (declare_output)
         declare(g, y, CG_FLOAT, xs);
     cg_graph_add_output(g, y, NULL);
@@ -416,10 +364,10 @@ static void test_inferred_value_info_on_request(void **state)
     cg_graph *g = relu_chain(8, 13, true);
 
     cg_graph *plain = save_and_load(g, in_dir("plain.onnx"), NULL);
-    assert_false(find(plain, "h")->has_declared);
+    assert_false(gb_find(plain, "h")->has_declared);
     cg_onnx_save_options o = {.external_min_bytes = -1, .write_inferred_value_info = true};
     cg_graph *typed = save_and_load(g, in_dir("typed.onnx"), &o);
-    assert_declared_b5(find(typed, "h"));
+    assert_declared_b5(gb_find(typed, "h"));
     cg_graph_free(typed);
     cg_graph_free(plain);
     cg_graph_free(g);
@@ -431,8 +379,8 @@ static void test_untyped_output_gets_inferred_type(void **state)
     (void)state;
     cg_graph *g = relu_chain(8, 13, false);
     cg_graph *b = save_and_load(g, in_dir("out.onnx"), NULL);
-    assert_declared_b5(find(b, "y"));
-    assert_false(find(b, "h")->has_declared);
+    assert_declared_b5(gb_find(b, "y"));
+    assert_false(gb_find(b, "h")->has_declared);
     cg_graph_free(b);
     cg_graph_free(g);
 }
@@ -490,11 +438,11 @@ static cg_graph *weights_graph(void)
         big[i] = (float)i * 0.25f - 7.0f;
     for (int i = 0; i < 300; i++)
         mid[i] = (float)-i;
-    initializer(g, "big", tensor_of(CG_FLOAT, 1, (int64_t[]){1000}, big));
-    initializer(g, "small", tensor_of(CG_FLOAT, 1, (int64_t[]){2}, big));
-    initializer(g, "mid", tensor_of(CG_FLOAT, 2, (int64_t[]){30, 10}, mid));
-    add_node(g, "a", "Add", "", 2, (const char *[]){"big", "big"}, 1, (const char *[]){"y"});
-    cg_graph_add_output(g, value(g, "y"), NULL);
+    gb_initializer(g, "big", gb_tensor(CG_FLOAT, 1, (int64_t[]){1000}, big));
+    gb_initializer(g, "small", gb_tensor(CG_FLOAT, 1, (int64_t[]){2}, big));
+    gb_initializer(g, "mid", gb_tensor(CG_FLOAT, 2, (int64_t[]){30, 10}, mid));
+    gb_node_in_domain(g, "a", "Add", "", 2, (const char *[]){"big", "big"}, 1, (const char *[]){"y"});
+    cg_graph_add_output(g, gb_value(g, "y"), NULL);
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     return g;
 }
@@ -503,7 +451,7 @@ static void assert_same_initializers(const cg_graph *a, const cg_graph *b)
 {
     const char *names[] = {"big", "small", "mid"};
     for (int i = 0; i < 3; i++) {
-        const cg_tensor *ta = find(a, names[i])->data, *tb = find(b, names[i])->data;
+        const cg_tensor *ta = gb_find(a, names[i])->data, *tb = gb_find(b, names[i])->data;
         assert_int_equal(ta->nbytes, tb->nbytes);
         assert_memory_equal(ta->data, tb->data, ta->nbytes);
     }
@@ -592,10 +540,10 @@ static void test_graph_attribute_refused(void **state)
 {
     (void)state;
     cg_graph *g = rich_graph();
-    attr(&g->nodes[1], "body", CG_ATTR_GRAPH);
+    gb_attr(&g->nodes[1], "body", CG_ATTR_GRAPH);
     assert_refused(g, "g.onnx", NULL, CG_ERR_UNSUPPORTED,
                    "node #1 (output 'Z') (Relu): attribute 'body' is a graph");
-    attr(&g->nodes[0], "sparse", CG_ATTR_UNDEFINED);
+    gb_attr(&g->nodes[0], "sparse", CG_ATTR_UNDEFINED);
     assert_refused(g, "g.onnx", NULL, CG_ERR_UNSUPPORTED, "'custom' (Mix): attribute 'sparse'");
     cg_graph_free(g);
 }
@@ -604,7 +552,7 @@ static void test_string_initializer_refused(void **state)
 {
     (void)state;
     cg_graph *g = rich_graph();
-    int v = value(g, "labels");
+    int v = gb_value(g, "labels");
     g->values[v].is_initializer = true;
     g->values[v].dtype = CG_STRING;
     cg_onnx_save_options o = {.external_min_bytes = 0};

@@ -13,188 +13,49 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 
 /* ---- building graphs ---- */
 
-static cg_graph *graph_at(int64_t opset)
-{
-    cg_graph *g = cg_graph_new("test.onnx");
-    assert_non_null(g);
-    assert_int_equal(cg_graph_add_opset(g, "", opset, NULL), CG_OK);
-    return g;
-}
-
-/* "N,3,?,224" -> symbol N, 3, unknown, 224; "" -> scalar; "*" -> unknown rank. */
-static cg_shape parse_shape(cg_graph *g, const char *spec)
-{
-    cg_shape s = {0};
-    if (strcmp(spec, "*") == 0)
-        return cg_shape_unknown();
-    for (const char *p = spec; *p;) {
-        size_t len = strcspn(p, ",");
-        assert_true(s.rank < CG_MAX_RANK);
-        if (p[0] == '?')
-            s.d[s.rank++] = cg_dim_unknown();
-        else if (p[0] >= '0' && p[0] <= '9')
-            s.d[s.rank++] = cg_dim_known(strtoll(p, NULL, 10));
-        else
-            s.d[s.rank++] = cg_dim_symbol(cg_strpool_add(g->pool, p, len));
-        p += len + (p[len] == ',');
-    }
-    return s;
-}
-
-static int value(cg_graph *g, const char *name)
-{
-    int v = cg_graph_intern(g, name, NULL);
-    assert_true(v >= 0);
-    return v;
-}
-
+/* shape: "N,3,?,224" -> symbol N, 3, unknown, 224; "" -> scalar; "*" -> unknown rank. */
 static void input(cg_graph *g, const char *name, cg_dtype t, const char *shape)
 {
-    int v = value(g, name);
-    g->values[v].dtype = t;
-    g->values[v].shape = parse_shape(g, shape);
-    assert_int_equal(cg_graph_add_input(g, v, NULL), CG_OK);
+    gb_input(g, name, t, gb_parse_shape(g, shape));
 }
 
 /* A graph input whose contents are known element by element, as Shape's output is. */
 static void input_dimvals(cg_graph *g, const char *name, const char *elems)
 {
-    cg_shape s = parse_shape(g, elems);
-    int v = value(g, name);
+    cg_shape s = gb_parse_shape(g, elems);
     int64_t n = s.rank;
-    input(g, name, CG_INT64, "");
-    g->values[v].shape = cg_shape_of(1, &n);
+    int v = gb_input(g, name, CG_INT64, cg_shape_of(1, &n));
     g->values[v].dimvals = malloc((size_t)s.rank * sizeof(cg_dim));
     assert_non_null(g->values[v].dimvals);
     memcpy(g->values[v].dimvals, s.d, (size_t)s.rank * sizeof(cg_dim));
     g->values[v].n_dimvals = s.rank;
 }
 
-static cg_tensor *initializer(cg_graph *g, const char *name, cg_dtype t, int rank, const int64_t *dims)
-{
-    int v = value(g, name);
-    cg_tensor *data = cg_tensor_new(t, rank, dims, NULL);
-    assert_non_null(data);
-    g->values[v].data = data;
-    g->values[v].is_initializer = true;
-    g->values[v].dtype = t;
-    g->values[v].shape = cg_tensor_shape(data);
-    return data;
-}
-
 static void init_i64(cg_graph *g, const char *name, int rank, const int64_t *dims, const int64_t *vals)
 {
-    cg_tensor *t = initializer(g, name, CG_INT64, rank, dims);
-    if (t->numel && vals)
-        memcpy(t->data, vals, (size_t)t->numel * sizeof *vals);
+    gb_initializer(g, name, gb_tensor(CG_INT64, rank, dims, vals));
 }
 
 static void init_f32(cg_graph *g, const char *name, int rank, const int64_t *dims, const float *vals)
 {
-    cg_tensor *t = initializer(g, name, CG_FLOAT, rank, dims);
-    if (t->numel && vals)
-        memcpy(t->data, vals, (size_t)t->numel * sizeof *vals);
-}
-
-/* Splits "a,,b" into names ("" marks an omitted optional input). */
-static int split_names(const char *csv, char buf[8][32], const char *names[8])
-{
-    int n = 0;
-    for (const char *p = csv; n < 8;) {
-        size_t len = strcspn(p, ",");
-        assert_true(len < 32);
-        memcpy(buf[n], p, len);
-        buf[n][len] = '\0';
-        names[n] = buf[n];
-        n++;
-        if (!p[len])
-            break;
-        p += len + 1;
-    }
-    return n;
+    gb_initializer(g, name, gb_tensor(CG_FLOAT, rank, dims, vals));
 }
 
 /* A node named after its first output; the pointer is valid until the next node. */
 static cg_node *node(cg_graph *g, const char *op, const char *ins, const char *outs)
 {
-    char ibuf[8][32], obuf[8][32];
-    const char *in[8], *out[8];
-    int ni = split_names(ins, ibuf, in), no = split_names(outs, obuf, out);
-    cg_node *n = cg_graph_add_node(g, out[0], op, "", NULL);
-    assert_non_null(n);
-    assert_int_equal(cg_node_set_inputs(g, n, in, ni, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(g, n, out, no, NULL), CG_OK);
-    return n;
-}
-
-static cg_attr *attr(cg_node *n, const char *name, cg_attr_type t)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = t;
-    return a;
-}
-
-static void attr_int(cg_node *n, const char *name, int64_t v) { attr(n, name, CG_ATTR_INT)->i = v; }
-
-static void attr_str(cg_node *n, const char *name, const char *s)
-{
-    cg_attr *a = attr(n, name, CG_ATTR_STRING);
-    a->s_len = strlen(s);
-    a->s = malloc(a->s_len + 1);
-    assert_non_null(a->s);
-    memcpy(a->s, s, a->s_len + 1);
-}
-
-static void attr_ints(cg_node *n, const char *name, int count, const int64_t *v)
-{
-    cg_attr *a = attr(n, name, CG_ATTR_INTS);
-    a->n = count;
-    a->ints = malloc((size_t)count * sizeof *v);
-    assert_non_null(a->ints);
-    memcpy(a->ints, v, (size_t)count * sizeof *v);
-}
-
-static void attr_floats(cg_node *n, const char *name, int count, const float *v)
-{
-    cg_attr *a = attr(n, name, CG_ATTR_FLOATS);
-    a->n = count;
-    a->floats = malloc((size_t)count * sizeof *v);
-    assert_non_null(a->floats);
-    memcpy(a->floats, v, (size_t)count * sizeof *v);
+    return gb_node(g, NULL, op, ins, outs);
 }
 
 /* ---- checking results ---- */
 
-static const cg_value *val(const cg_graph *g, const char *name)
-{
-    int v = cg_graph_find(g, name);
-    assert_true(v >= 0);
-    return &g->values[v];
-}
-
-/* Infers, expects success, and frees nothing: the caller checks values next. */
-static void infer_ok(cg_graph *g)
-{
-    cg_status st = {0};
-    cg_code rc = cg_graph_infer_shapes(g, NULL, &st);
-    if (rc != CG_OK)
-        fail_msg("inference failed: %s", st.msg);
-}
-
-static void expect_shape(const cg_graph *g, const char *name, const char *want)
-{
-    char have[256];
-    cg_shape_format(&val(g, name)->shape, have, sizeof have);
-    assert_string_equal(have, want);
-}
-
 static void expect_dimvals(const cg_graph *g, const char *name, const char *want)
 {
-    const cg_value *v = val(g, name);
+    const cg_value *v = gb_find(g, name);
     char have[256] = "", d[64];
     assert_non_null(v->dimvals);
     for (int i = 0; i < v->n_dimvals; i++) {
@@ -220,7 +81,7 @@ static void expect_error(cg_graph *g, const char *want)
 static void test_numpy_broadcast(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "a", CG_FLOAT, "2,3,4,5");
     input(g, "b", CG_FLOAT, "5");
     input(g, "c", CG_FLOAT, "1,4,5");
@@ -230,12 +91,12 @@ static void test_numpy_broadcast(void **state)
     node(g, "Mul", "c,d", "y2");
     node(g, "Div", "s,a", "y3");
     node(g, "Pow", "b,s", "y4");
-    infer_ok(g);
-    expect_shape(g, "y1", "[2,3,4,5]");
-    expect_shape(g, "y2", "[2,1,4,5]");
-    expect_shape(g, "y3", "[2,3,4,5]");
-    expect_shape(g, "y4", "[5]");
-    assert_int_equal(val(g, "y1")->dtype, CG_FLOAT);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y1", "[2,3,4,5]");
+    gb_expect_shape(g, "y2", "[2,1,4,5]");
+    gb_expect_shape(g, "y3", "[2,3,4,5]");
+    gb_expect_shape(g, "y4", "[5]");
+    assert_int_equal(gb_find(g, "y1")->dtype, CG_FLOAT);
     assert_int_equal(g->nodes[0].macs, 0);
     cg_graph_free(g);
 }
@@ -243,7 +104,7 @@ static void test_numpy_broadcast(void **state)
 static void test_broadcast_symbolic(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(14);
+    cg_graph *g = gb_graph(14);
     input(g, "x", CG_FLOAT, "N,3,H,W");
     input(g, "bias", CG_FLOAT, "1,3,1,1");
     input(g, "row", CG_FLOAT, "N,1");
@@ -252,17 +113,17 @@ static void test_broadcast_symbolic(void **state)
     node(g, "Add", "x,bias", "y1");
     node(g, "Sub", "row,col", "y2");
     node(g, "Mul", "x,k", "y3");
-    infer_ok(g);
-    expect_shape(g, "y1", "[N,3,H,W]");
-    expect_shape(g, "y2", "[N,M]");
-    expect_shape(g, "y3", "[N,3,?,W]"); /* H with ?: either may be 1, so unknown */
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y1", "[N,3,H,W]");
+    gb_expect_shape(g, "y2", "[N,M]");
+    gb_expect_shape(g, "y3", "[N,3,?,W]"); /* H with ?: either may be 1, so unknown */
     cg_graph_free(g);
 }
 
 static void test_broadcast_mismatch(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "a", CG_FLOAT, "1,3,4");
     input(g, "b", CG_FLOAT, "5");
     node(g, "Add", "a,b", "y");
@@ -272,13 +133,13 @@ static void test_broadcast_mismatch(void **state)
 static void test_unknown_rank_propagates(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "a", CG_FLOAT, "*");
     input(g, "b", CG_FLOAT, "3");
     node(g, "Add", "a,b", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "?");
-    assert_int_equal(val(g, "y")->dtype, CG_FLOAT);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "?");
+    assert_int_equal(gb_find(g, "y")->dtype, CG_FLOAT);
     cg_graph_free(g);
 }
 
@@ -286,28 +147,28 @@ static void test_unknown_rank_propagates(void **state)
 static void test_variadic(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "a", CG_FLOAT, "3,1");
     input(g, "b", CG_FLOAT, "1,4");
     input(g, "c", CG_FLOAT, "4");
     node(g, "Sum", "a,b,c", "y1");
     node(g, "Max", "a", "y2");
     node(g, "Mean", "c,b", "y3");
-    infer_ok(g);
-    expect_shape(g, "y1", "[3,4]");
-    expect_shape(g, "y2", "[3,1]");
-    expect_shape(g, "y3", "[1,4]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y1", "[3,4]");
+    gb_expect_shape(g, "y2", "[3,1]");
+    gb_expect_shape(g, "y3", "[1,4]");
     cg_graph_free(g);
 
-    g = graph_at(6);
+    g = gb_graph(6);
     input(g, "a", CG_FLOAT, "2,?");
     input(g, "b", CG_FLOAT, "2,3");
     node(g, "Min", "a,b", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[2,3]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[2,3]");
     cg_graph_free(g);
 
-    g = graph_at(6);
+    g = gb_graph(6);
     input(g, "a", CG_FLOAT, "2,3");
     input(g, "b", CG_FLOAT, "3");
     node(g, "Max", "a,b", "y");
@@ -319,7 +180,7 @@ static void test_variadic(void **state)
 static void test_legacy_broadcast(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(6);
+    cg_graph *g = gb_graph(6);
     input(g, "a", CG_FLOAT, "2,3");
     input(g, "b3", CG_FLOAT, "3");
     input(g, "b21", CG_FLOAT, "2,1");
@@ -330,61 +191,61 @@ static void test_legacy_broadcast(void **state)
     input(g, "b2", CG_FLOAT, "2");
     input(g, "b11", CG_FLOAT, "1,1");
     cg_node *n = node(g, "Add", "a,b3", "add_broadcast");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 1);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 1);
     n = node(g, "Add", "a,b21", "add_size1");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 0);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 0);
     n = node(g, "Sub", "a,b13", "add_singleton");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 0);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 0);
     n = node(g, "Mul", "big,b34", "mid");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 1);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 1);
     n = node(g, "Div", "big,b45", "suffix");
-    attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "broadcast", 1);
     n = node(g, "Pow", "big,b2", "front");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 0);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 0);
     n = node(g, "Add", "a,b11", "one_element"); /* "element size 1" fits at any axis */
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 1);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 1);
     node(g, "Add", "a,a", "same");
-    infer_ok(g);
-    expect_shape(g, "add_broadcast", "[2,3]");
-    expect_shape(g, "add_size1", "[2,3]");
-    expect_shape(g, "add_singleton", "[2,3]");
-    expect_shape(g, "mid", "[2,3,4,5]");
-    expect_shape(g, "suffix", "[2,3,4,5]");
-    expect_shape(g, "front", "[2,3,4,5]");
-    expect_shape(g, "one_element", "[2,3]");
-    expect_shape(g, "same", "[2,3]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "add_broadcast", "[2,3]");
+    gb_expect_shape(g, "add_size1", "[2,3]");
+    gb_expect_shape(g, "add_singleton", "[2,3]");
+    gb_expect_shape(g, "mid", "[2,3,4,5]");
+    gb_expect_shape(g, "suffix", "[2,3,4,5]");
+    gb_expect_shape(g, "front", "[2,3,4,5]");
+    gb_expect_shape(g, "one_element", "[2,3]");
+    gb_expect_shape(g, "same", "[2,3]");
     cg_graph_free(g);
 }
 
 static void test_legacy_broadcast_errors(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(6);
+    cg_graph *g = gb_graph(6);
     input(g, "big", CG_FLOAT, "2,3,4,5");
     input(g, "b3", CG_FLOAT, "3");
     cg_node *n = node(g, "Add", "big,b3", "y");
-    attr_int(n, "broadcast", 1); /* suffix: 3 vs 5 */
+    gb_attr_int(n, "broadcast", 1); /* suffix: 3 vs 5 */
     expect_error(g, "test.onnx: node 'y' (Add): shapes [2,3,4,5] and [3] cannot broadcast (legacy broadcast)");
 
-    g = graph_at(6);
+    g = gb_graph(6);
     input(g, "a", CG_FLOAT, "2,3");
     input(g, "b", CG_FLOAT, "3");
     node(g, "Add", "a,b", "y"); /* numpy would accept this; opset 6 needs broadcast=1 */
     expect_error(g, "test.onnx: node 'y' (Add): shapes [2,3] and [3] cannot broadcast "
                     "(broadcast=0 requires equal shapes)");
 
-    g = graph_at(1);
+    g = gb_graph(1);
     input(g, "a", CG_FLOAT, "2,3");
     input(g, "b", CG_FLOAT, "3,4");
     n = node(g, "Mul", "a,b", "y");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 1);
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 1);
     expect_error(g, "test.onnx: node 'y' (Mul): shapes [2,3] and [3,4] cannot broadcast "
                     "(legacy broadcast: B does not fit at axis)");
 }
@@ -392,23 +253,23 @@ static void test_legacy_broadcast_errors(void **state)
 static void test_dtype_mismatch(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "a", CG_FLOAT, "3");
     input(g, "i", CG_INT64, "3");
     node(g, "Add", "a,i", "y");
     expect_error(g, "test.onnx: node 'y' (Add): inputs 'a' (float32) and 'i' (int64) must have the same type");
 
     /* Pow-12: the exponent has its own type constraint T1 */
-    g = graph_at(12);
+    g = gb_graph(12);
     input(g, "a", CG_FLOAT, "3");
     input(g, "i", CG_INT64, "3");
     node(g, "Pow", "a,i", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[3]");
-    assert_int_equal(val(g, "y")->dtype, CG_FLOAT);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[3]");
+    assert_int_equal(gb_find(g, "y")->dtype, CG_FLOAT);
     cg_graph_free(g);
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "a", CG_FLOAT, "3");
     input(g, "i", CG_INT64, "3");
     node(g, "Pow", "a,i", "y");
@@ -419,35 +280,35 @@ static void test_dtype_mismatch(void **state)
 static void test_prelu(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(9);
+    cg_graph *g = gb_graph(9);
     input(g, "x", CG_FLOAT, "N,3,8,8");
     input(g, "s", CG_FLOAT, "3,1,1");
     input(g, "s1", CG_FLOAT, "1");
     node(g, "PRelu", "x,s", "y1");
     node(g, "PRelu", "x,s1", "y2");
-    infer_ok(g);
-    expect_shape(g, "y1", "[N,3,8,8]");
-    expect_shape(g, "y2", "[N,3,8,8]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y1", "[N,3,8,8]");
+    gb_expect_shape(g, "y2", "[N,3,8,8]");
     cg_graph_free(g);
 
-    g = graph_at(9);
+    g = gb_graph(9);
     input(g, "x", CG_FLOAT, "1,3,8,8");
     input(g, "s", CG_FLOAT, "3");
     node(g, "PRelu", "x,s", "y");
     expect_error(g, "test.onnx: node 'y' (PRelu): slope shape [3] cannot broadcast to X's shape [1,3,8,8]");
 
-    g = graph_at(9);
+    g = gb_graph(9);
     input(g, "x", CG_FLOAT, "1,1,8");
     input(g, "s", CG_FLOAT, "2,1,8");
     node(g, "PRelu", "x,s", "y"); /* would grow X: not unidirectional */
     expect_error(g, "test.onnx: node 'y' (PRelu): slope shape [2,1,8] cannot broadcast to X's shape [1,1,8]");
 
-    g = graph_at(6); /* PRelu-6 sets no rule for slope's shape */
+    g = gb_graph(6); /* PRelu-6 sets no rule for slope's shape */
     input(g, "x", CG_FLOAT, "1,3,8,8");
     input(g, "s", CG_FLOAT, "3");
     node(g, "PRelu", "x,s", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[1,3,8,8]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[1,3,8,8]");
     cg_graph_free(g);
 }
 
@@ -457,7 +318,7 @@ static void test_shape_arithmetic(void **state)
 {
     (void)state;
     static const int64_t one = 1, four = 4, two = 2, scale[4] = {1, 1, 2, 2};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input_dimvals(g, "hw", "H,W");
     input_dimvals(g, "nchw", "N,3,H,W");
     init_i64(g, "two", 0, NULL, &two);
@@ -470,15 +331,15 @@ static void test_shape_arithmetic(void **state)
     node(g, "Sub", "doubled,hw", "diff");
     node(g, "Mul", "nchw,scale", "sizes");
     node(g, "Resize", "x,,,sizes", "up");
-    infer_ok(g);
-    expect_shape(g, "doubled", "[2]");
-    assert_int_equal(val(g, "doubled")->dtype, CG_INT64);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "doubled", "[2]");
+    assert_int_equal(gb_find(g, "doubled")->dtype, CG_INT64);
     expect_dimvals(g, "doubled", "H*2,W*2");
     expect_dimvals(g, "plus1", "H+1,W+1");
     expect_dimvals(g, "halved", "floor(H/2),floor(W/2)");
     expect_dimvals(g, "diff", "H*2-H,W*2-W");
     expect_dimvals(g, "sizes", "N,3,H*2,W*2");
-    expect_shape(g, "up", "[N,3,H*2,W*2]");
+    gb_expect_shape(g, "up", "[N,3,H*2,W*2]");
     cg_graph_free(g);
 }
 
@@ -488,7 +349,7 @@ static void test_constant_folding(void **state)
     static const int64_t three = 3, two = 2, one = 1;
     static const int64_t a[3] = {1, 2, 3}, b[1] = {10}, num[2] = {7, -7}, zero[1] = {0};
     static const float f[2] = {1.5f, 2.0f}, half[1] = {0.5f};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     init_i64(g, "a", 1, &three, a);
     init_i64(g, "b", 1, &one, b);
     init_i64(g, "num", 1, &two, num);
@@ -501,22 +362,22 @@ static void test_constant_folding(void **state)
     node(g, "Div", "a,zero", "by_zero");
     node(g, "Mean", "f,half", "mean");
     node(g, "Pow", "f,two", "sq");
-    infer_ok(g);
-    const cg_tensor *t = val(g, "sum")->data;
+    gb_infer_ok(g);
+    const cg_tensor *t = gb_find(g, "sum")->data;
     assert_non_null(t);
     assert_int_equal(cg_tensor_get_i64(t, 0), 11);
     assert_int_equal(cg_tensor_get_i64(t, 2), 13);
-    t = val(g, "quot")->data; /* int Div truncates toward zero */
+    t = gb_find(g, "quot")->data; /* int Div truncates toward zero */
     assert_non_null(t);
     assert_int_equal(cg_tensor_get_i64(t, 0), 3);
     assert_int_equal(cg_tensor_get_i64(t, 1), -3);
-    assert_null(val(g, "by_zero")->data);
-    expect_shape(g, "by_zero", "[3]");
-    t = val(g, "mean")->data;
+    assert_null(gb_find(g, "by_zero")->data);
+    gb_expect_shape(g, "by_zero", "[3]");
+    t = gb_find(g, "mean")->data;
     assert_non_null(t);
     assert_int_equal(t->dtype, CG_FLOAT);
     assert_true(cg_tensor_get_f64(t, 0) == 1.0 && cg_tensor_get_f64(t, 1) == 1.25);
-    t = val(g, "sq")->data; /* Pow-12+: float base, int64 exponent */
+    t = gb_find(g, "sq")->data; /* Pow-12+: float base, int64 exponent */
     assert_non_null(t);
     assert_true(cg_tensor_get_f64(t, 0) == 2.25 && cg_tensor_get_f64(t, 1) == 4.0);
     cg_graph_free(g);
@@ -527,14 +388,14 @@ static void test_constant_folding_legacy(void **state)
 {
     (void)state;
     static const int64_t dims[2] = {2, 3}, two = 2, a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {10, 20};
-    cg_graph *g = graph_at(6);
+    cg_graph *g = gb_graph(6);
     init_i64(g, "a", 2, dims, a);
     init_i64(g, "b", 1, &two, b);
     cg_node *n = node(g, "Add", "a,b", "y");
-    attr_int(n, "broadcast", 1);
-    attr_int(n, "axis", 0);
-    infer_ok(g);
-    const cg_tensor *t = val(g, "y")->data;
+    gb_attr_int(n, "broadcast", 1);
+    gb_attr_int(n, "axis", 0);
+    gb_infer_ok(g);
+    const cg_tensor *t = gb_find(g, "y")->data;
     assert_non_null(t);
     static const int64_t want[6] = {11, 12, 13, 24, 25, 26};
     for (int i = 0; i < 6; i++)
@@ -549,18 +410,18 @@ static void test_unary(void **state)
     (void)state;
     static const char *const ops[] = {"Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid",
                                       "HardSwish", "Tanh", "Sqrt", "Erf", "Softmax", "LogSoftmax"};
-    cg_graph *g = graph_at(14);
+    cg_graph *g = gb_graph(14);
     input(g, "x", CG_FLOAT16, "N,C,7");
     char out[16];
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         snprintf(out, sizeof out, "y%zu", i);
         node(g, ops[i], "x", out);
     }
-    infer_ok(g);
+    gb_infer_ok(g);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         snprintf(out, sizeof out, "y%zu", i);
-        expect_shape(g, out, "[N,C,7]");
-        assert_int_equal(val(g, out)->dtype, CG_FLOAT16);
+        gb_expect_shape(g, out, "[N,C,7]");
+        assert_int_equal(gb_find(g, out)->dtype, CG_FLOAT16);
     }
     cg_graph_free(g);
 }
@@ -569,19 +430,19 @@ static void test_unary(void **state)
 static void test_unary_dtypes(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(14);
+    cg_graph *g = gb_graph(14);
     input(g, "i", CG_INT32, "4");
     node(g, "Relu", "i", "y");
-    infer_ok(g);
-    assert_int_equal(val(g, "y")->dtype, CG_INT32);
+    gb_infer_ok(g);
+    assert_int_equal(gb_find(g, "y")->dtype, CG_INT32);
     cg_graph_free(g);
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "i", CG_INT32, "4");
     node(g, "Relu", "i", "y");
     expect_error(g, "test.onnx: node 'y' (Relu): input 'i' has type int32; opset 13 accepts float types");
 
-    g = graph_at(14);
+    g = gb_graph(14);
     input(g, "u", CG_UINT8, "4");
     node(g, "Relu", "u", "y");
     expect_error(g, "test.onnx: node 'y' (Relu): input 'u' has type uint8; "
@@ -593,16 +454,16 @@ static void test_clip(void **state)
 {
     (void)state;
     static const float lo = 0.0f, hi = 6.0f;
-    cg_graph *g = graph_at(6);
+    cg_graph *g = gb_graph(6);
     input(g, "x", CG_FLOAT, "1,16,H,W");
     cg_node *n = node(g, "Clip", "x", "y");
-    attr(n, "min", CG_ATTR_FLOAT)->f = 0.0f;
-    attr(n, "max", CG_ATTR_FLOAT)->f = 6.0f;
-    infer_ok(g);
-    expect_shape(g, "y", "[1,16,H,W]");
+    gb_attr(n, "min", CG_ATTR_FLOAT)->f = 0.0f;
+    gb_attr(n, "max", CG_ATTR_FLOAT)->f = 6.0f;
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[1,16,H,W]");
     cg_graph_free(g);
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,16,H,W");
     input(g, "i", CG_INT64, "5");
     init_f32(g, "lo", 0, NULL, &lo);
@@ -610,26 +471,26 @@ static void test_clip(void **state)
     node(g, "Clip", "x,lo,hi", "both");
     node(g, "Clip", "x,,hi", "max_only");
     node(g, "Clip", "i", "ints");
-    infer_ok(g);
-    expect_shape(g, "both", "[1,16,H,W]");
-    expect_shape(g, "max_only", "[1,16,H,W]");
-    expect_shape(g, "ints", "[5]");
-    assert_int_equal(val(g, "ints")->dtype, CG_INT64);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "both", "[1,16,H,W]");
+    gb_expect_shape(g, "max_only", "[1,16,H,W]");
+    gb_expect_shape(g, "ints", "[5]");
+    assert_int_equal(gb_find(g, "ints")->dtype, CG_INT64);
     cg_graph_free(g);
 
-    g = graph_at(6);
+    g = gb_graph(6);
     input(g, "x", CG_FLOAT, "4");
     init_f32(g, "lo", 0, NULL, &lo);
     node(g, "Clip", "x,lo", "y");
     expect_error(g, "test.onnx: node 'y' (Clip): takes min/max as attributes before opset 11, got 2 inputs");
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "x", CG_FLOAT, "4");
     init_f32(g, "lo", 1, (const int64_t[]){1}, &lo);
     node(g, "Clip", "x,lo", "y");
     expect_error(g, "test.onnx: node 'y' (Clip): min 'lo' must be a scalar, got shape [1]");
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "i", CG_INT64, "4");
     node(g, "Clip", "i", "y");
     expect_error(g, "test.onnx: node 'y' (Clip): input 'i' has type int64; opset 11 accepts float types");
@@ -639,33 +500,33 @@ static void test_clip(void **state)
 static void test_softmax_axis(void **state)
 {
     (void)state;
-    cg_graph *g = graph_at(11);
+    cg_graph *g = gb_graph(11);
     input(g, "x", CG_FLOAT, "N,10");
     input(g, "v", CG_FLOAT, "10");
     node(g, "Softmax", "x", "y1");
     cg_node *n = node(g, "LogSoftmax", "x", "y2");
-    attr_int(n, "axis", -2);
-    infer_ok(g);
-    expect_shape(g, "y1", "[N,10]");
-    expect_shape(g, "y2", "[N,10]");
+    gb_attr_int(n, "axis", -2);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y1", "[N,10]");
+    gb_expect_shape(g, "y2", "[N,10]");
     cg_graph_free(g);
 
-    g = graph_at(13); /* default -1 suits rank 1 */
+    g = gb_graph(13); /* default -1 suits rank 1 */
     input(g, "v", CG_FLOAT, "10");
     node(g, "Softmax", "v", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[10]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[10]");
     cg_graph_free(g);
 
-    g = graph_at(11); /* default 1 does not */
+    g = gb_graph(11); /* default 1 does not */
     input(g, "v", CG_FLOAT, "10");
     node(g, "Softmax", "v", "y");
     expect_error(g, "test.onnx: node 'y' (Softmax): axis 1 is out of range for rank 1");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "2,10");
     n = node(g, "LogSoftmax", "x", "y");
-    attr_int(n, "axis", -3);
+    gb_attr_int(n, "axis", -3);
     expect_error(g, "test.onnx: node 'y' (LogSoftmax): axis -3 is out of range for rank 2");
 }
 
@@ -675,9 +536,9 @@ static cg_node *reduce_node(cg_graph *g, const char *out, int n_axes, const int6
 {
     cg_node *n = node(g, "ReduceMean", "x", out);
     if (n_axes)
-        attr_ints(n, "axes", n_axes, axes);
+        gb_attr_ints(n, "axes", n_axes, axes);
     if (keepdims >= 0)
-        attr_int(n, "keepdims", keepdims);
+        gb_attr_int(n, "keepdims", keepdims);
     return n;
 }
 
@@ -685,7 +546,7 @@ static void test_reduce_mean(void **state)
 {
     (void)state;
     static const int64_t ax1 = 1, neg1 = -1, hw[2] = {2, -1};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "N,3,H,W");
     reduce_node(g, "keep", 1, &ax1, -1);
     reduce_node(g, "drop", 1, &ax1, 0);
@@ -693,13 +554,13 @@ static void test_reduce_mean(void **state)
     reduce_node(g, "spatial", 2, hw, 1);
     reduce_node(g, "all_keep", 0, NULL, 1);
     reduce_node(g, "all_drop", 0, NULL, 0);
-    infer_ok(g);
-    expect_shape(g, "keep", "[N,1,H,W]");
-    expect_shape(g, "drop", "[N,H,W]");
-    expect_shape(g, "last", "[N,3,H]");
-    expect_shape(g, "spatial", "[N,3,1,1]");
-    expect_shape(g, "all_keep", "[1,1,1,1]");
-    expect_shape(g, "all_drop", "[]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "keep", "[N,1,H,W]");
+    gb_expect_shape(g, "drop", "[N,H,W]");
+    gb_expect_shape(g, "last", "[N,3,H]");
+    gb_expect_shape(g, "spatial", "[N,3,1,1]");
+    gb_expect_shape(g, "all_keep", "[1,1,1,1]");
+    gb_expect_shape(g, "all_drop", "[]");
     cg_graph_free(g);
 }
 
@@ -707,23 +568,23 @@ static void test_reduce_mean_errors(void **state)
 {
     (void)state;
     static const int64_t dup[2] = {1, -2}, far = 3;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "2,3,4");
     reduce_node(g, "y", 2, dup, 1);
     expect_error(g, "test.onnx: node 'y' (ReduceMean): axes lists axis 1 more than once");
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "x", CG_FLOAT, "2,3,4");
     reduce_node(g, "y", 1, &far, 1);
     expect_error(g, "test.onnx: node 'y' (ReduceMean): axis 3 is out of range for rank 3");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "2,3,4");
     init_i64(g, "axes", 1, (const int64_t[]){1}, &far);
     node(g, "ReduceMean", "x,axes", "y");
     expect_error(g, "test.onnx: node 'y' (ReduceMean): takes axes as an attribute at opset 13, got 2 inputs");
 
-    g = graph_at(18);
+    g = gb_graph(18);
     input(g, "x", CG_FLOAT, "2,3,4");
     reduce_node(g, "y", 1, &far, 1);
     expect_error(g, "test.onnx: node 'y' (ReduceMean): takes axes as input 1 at opset 18, not as an attribute");
@@ -734,23 +595,23 @@ static void test_reduce_mean_18(void **state)
 {
     (void)state;
     static const int64_t one = 1, neg1 = -1;
-    cg_graph *g = graph_at(18);
+    cg_graph *g = gb_graph(18);
     input(g, "x", CG_FLOAT, "2,3,4");
     input(g, "dyn", CG_INT64, "1");
     init_i64(g, "axes", 1, &one, &neg1);
     node(g, "ReduceMean", "x,axes", "known");
     node(g, "ReduceMean", "x,dyn", "unknown_keep");
     cg_node *n = node(g, "ReduceMean", "x,dyn", "unknown_drop");
-    attr_int(n, "keepdims", 0);
+    gb_attr_int(n, "keepdims", 0);
     node(g, "ReduceMean", "x", "all");
     n = node(g, "ReduceMean", "x", "noop");
-    attr_int(n, "noop_with_empty_axes", 1);
-    infer_ok(g);
-    expect_shape(g, "known", "[2,3,1]");
-    expect_shape(g, "unknown_keep", "[?,?,?]");
-    expect_shape(g, "unknown_drop", "?");
-    expect_shape(g, "all", "[1,1,1]");
-    expect_shape(g, "noop", "[2,3,4]");
+    gb_attr_int(n, "noop_with_empty_axes", 1);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "known", "[2,3,1]");
+    gb_expect_shape(g, "unknown_keep", "[?,?,?]");
+    gb_expect_shape(g, "unknown_drop", "?");
+    gb_expect_shape(g, "all", "[1,1,1]");
+    gb_expect_shape(g, "noop", "[2,3,4]");
     cg_graph_free(g);
 }
 
@@ -759,21 +620,21 @@ static void test_reduce_siblings(void **state)
 {
     (void)state;
     static const int64_t one = 1, ax0 = 0, ax2 = 2;
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "N,3,H,W");
     init_i64(g, "axes", 1, &one, &ax0);
     cg_node *n = node(g, "ReduceSum", "x,axes", "sum");
-    attr_int(n, "keepdims", 0);
+    gb_attr_int(n, "keepdims", 0);
     n = node(g, "ReduceMax", "x", "max");
-    attr_ints(n, "axes", 1, &ax2);
+    gb_attr_ints(n, "axes", 1, &ax2);
     node(g, "ReduceL2", "x", "l2");
-    infer_ok(g);
-    expect_shape(g, "sum", "[3,H,W]");
-    expect_shape(g, "max", "[N,3,1,W]");
-    expect_shape(g, "l2", "[1,1,1,1]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "sum", "[3,H,W]");
+    gb_expect_shape(g, "max", "[N,3,1,W]");
+    gb_expect_shape(g, "l2", "[1,1,1,1]");
     cg_graph_free(g);
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "x", CG_FLOAT, "2,3");
     init_i64(g, "axes", 1, &one, &ax0);
     node(g, "ReduceSum", "x,axes", "y");
@@ -788,7 +649,7 @@ static void test_resize_scales(void **state)
     static const int64_t four = 4, zero = 0, eight = 8;
     static const float up[4] = {1, 1, 2, 2}, down[4] = {1, 1, 0.5f, 0.5f}, odd[4] = {1, 1, 1.5f, 0.3f};
     static const float roi[8] = {0, 0, 0.25f, 0, 1, 1, 0.75f, 1};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     input(g, "sym", CG_FLOAT, "N,3,H,W");
     init_f32(g, "up", 1, &four, up);
@@ -802,15 +663,15 @@ static void test_resize_scales(void **state)
     node(g, "Resize", "sym,,up", "r_sym");
     node(g, "Resize", "sym,,odd", "r_sym_odd");
     cg_node *n = node(g, "Resize", "x,roi,up", "r_crop");
-    attr_str(n, "coordinate_transformation_mode", "tf_crop_and_resize");
-    attr_str(n, "mode", "linear");
-    infer_ok(g);
-    expect_shape(g, "r_up", "[1,3,10,14]");
-    expect_shape(g, "r_down", "[1,3,2,3]");
-    expect_shape(g, "r_odd", "[1,3,7,2]");
-    expect_shape(g, "r_sym", "[N,3,H*2,W*2]");
-    expect_shape(g, "r_sym_odd", "[N,3,?,?]");
-    expect_shape(g, "r_crop", "[1,3,5,14]"); /* floor(5 * 0.5 * 2), floor(7 * 1 * 2) */
+    gb_attr_str(n, "coordinate_transformation_mode", "tf_crop_and_resize");
+    gb_attr_str(n, "mode", "linear");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "r_up", "[1,3,10,14]");
+    gb_expect_shape(g, "r_down", "[1,3,2,3]");
+    gb_expect_shape(g, "r_odd", "[1,3,7,2]");
+    gb_expect_shape(g, "r_sym", "[N,3,H*2,W*2]");
+    gb_expect_shape(g, "r_sym_odd", "[N,3,?,?]");
+    gb_expect_shape(g, "r_crop", "[1,3,5,14]"); /* floor(5 * 0.5 * 2), floor(7 * 1 * 2) */
     cg_graph_free(g);
 }
 
@@ -820,7 +681,7 @@ static void test_resize_sizes(void **state)
     (void)state;
     static const int64_t four = 4, zero = 0, sizes[4] = {1, 3, 9, 11};
     static const float up[4] = {1, 1, 2, 2};
-    cg_graph *g = graph_at(11);
+    cg_graph *g = gb_graph(11);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     input(g, "dyn_scales", CG_FLOAT, "4");
     init_f32(g, "empty", 1, &zero, NULL);
@@ -829,20 +690,20 @@ static void test_resize_sizes(void **state)
     node(g, "Resize", "x,empty,empty,sizes", "r_sizes");
     node(g, "Resize", "x,empty,dyn_scales", "r_dyn");
     node(g, "Resize", "x,empty,up", "r_up");
-    infer_ok(g);
-    expect_shape(g, "r_sizes", "[1,3,9,11]");
-    expect_shape(g, "r_dyn", "[?,?,?,?]");
-    expect_shape(g, "r_up", "[1,3,10,14]");
-    assert_int_equal(val(g, "r_up")->dtype, CG_FLOAT);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "r_sizes", "[1,3,9,11]");
+    gb_expect_shape(g, "r_dyn", "[?,?,?,?]");
+    gb_expect_shape(g, "r_up", "[1,3,10,14]");
+    assert_int_equal(gb_find(g, "r_up")->dtype, CG_FLOAT);
     cg_graph_free(g);
 
-    g = graph_at(10);
+    g = gb_graph(10);
     input(g, "x", CG_UINT8, "1,3,5,7");
     init_f32(g, "up", 1, &four, up);
     node(g, "Resize", "x,up", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[1,3,10,14]");
-    assert_int_equal(val(g, "y")->dtype, CG_UINT8);
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[1,3,10,14]");
+    assert_int_equal(gb_find(g, "y")->dtype, CG_UINT8);
     cg_graph_free(g);
 }
 
@@ -851,52 +712,52 @@ static void test_resize_errors(void **state)
     (void)state;
     static const int64_t four = 4, three = 3, sizes[4] = {1, 3, 9, 11};
     static const float up[4] = {1, 1, 2, 2}, neg[3] = {1, -2, 2};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_i64(g, "sizes", 1, &four, sizes);
     init_f32(g, "up", 1, &four, up);
     node(g, "Resize", "x,,up,sizes", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): scales and sizes are both given; exactly one is allowed");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     node(g, "Resize", "x", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): needs scales or sizes");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5");
     init_f32(g, "up", 1, &four, up);
     node(g, "Resize", "x,,up", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): scales has 4 values but X has rank 3");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5");
     init_f32(g, "neg", 1, &three, neg);
     node(g, "Resize", "x,,neg", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): scales[1] = -2 must be > 0");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "up", 1, &four, up);
     cg_node *n = node(g, "Resize", "x,,up", "y");
-    attr_str(n, "mode", "bilinear");
+    gb_attr_str(n, "mode", "bilinear");
     expect_error(g, "test.onnx: node 'y' (Resize): mode 'bilinear' is not one of: nearest, linear, cubic");
 
     /* tf_half_pixel_for_nn is in Resize-11's list and gone from Resize-13's */
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "up", 1, &four, up);
     n = node(g, "Resize", "x,,up", "y");
-    attr_str(n, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
+    gb_attr_str(n, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
     expect_error(g, "test.onnx: node 'y' (Resize): coordinate_transformation_mode 'tf_half_pixel_for_nn' is not "
                     "one of: half_pixel, pytorch_half_pixel, align_corners, asymmetric, tf_crop_and_resize");
 
-    g = graph_at(11);
+    g = gb_graph(11);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "up", 1, &four, up);
     n = node(g, "Resize", "x,up,up", "y");
-    attr_str(n, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
-    attr_str(n, "nearest_mode", "round");
+    gb_attr_str(n, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
+    gb_attr_str(n, "nearest_mode", "round");
     expect_error(g, "test.onnx: node 'y' (Resize): nearest_mode 'round' is not one of: "
                     "round_prefer_floor, round_prefer_ceil, floor, ceil");
 }
@@ -908,39 +769,39 @@ static void test_resize_bad_values(void **state)
     static const int64_t four = 4, eight = 8, neg_sizes[4] = {1, -3, 4, 4};
     static const float huge[4] = {1, 1, 1e30f, 1}, roi_nan[8] = {0, 0, 0, 0, 1, 1, NAN, 1};
     static const float not_a_number[4] = {1, 1, NAN, 1}, up[4] = {1, 1, 2, 2};
-    cg_graph *g = graph_at(13);
+    cg_graph *g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "huge", 1, &four, huge);
     node(g, "Resize", "x,,huge", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): output dim 2 = 5 * 1e+30 is out of range");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "nan", 1, &four, not_a_number);
     node(g, "Resize", "x,,nan", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): scales[2] = nan must be > 0");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_i64(g, "sizes", 1, &four, neg_sizes);
     node(g, "Resize", "x,,,sizes", "y");
     expect_error(g, "test.onnx: node 'y' (Resize): sizes[1] = -3 is negative");
 
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,5,7");
     init_f32(g, "roi", 1, &eight, roi_nan);
     init_f32(g, "up", 1, &four, up);
     cg_node *n = node(g, "Resize", "x,roi,up", "y");
-    attr_str(n, "coordinate_transformation_mode", "tf_crop_and_resize");
+    gb_attr_str(n, "coordinate_transformation_mode", "tf_crop_and_resize");
     expect_error(g, "test.onnx: node 'y' (Resize): output dim 2 = 5 * nan is out of range");
 
     /* sizes known only partly (an unknown element) give an unknown dim, not an error */
-    g = graph_at(13);
+    g = gb_graph(13);
     input(g, "x", CG_FLOAT, "1,3,H,W");
     input_dimvals(g, "sizes", "1,3,?,W");
     node(g, "Resize", "x,,,sizes", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[1,3,?,W]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[1,3,?,W]");
     cg_graph_free(g);
 }
 
@@ -950,35 +811,35 @@ static void test_upsample(void **state)
     (void)state;
     static const int64_t four = 4;
     static const float up[4] = {1, 1, 2, 3}, shrink[4] = {1, 1, 0.5f, 1};
-    cg_graph *g = graph_at(7);
+    cg_graph *g = gb_graph(7);
     input(g, "x", CG_FLOAT, "1,3,4,5");
     cg_node *n = node(g, "Upsample", "x", "y");
-    attr_floats(n, "scales", 4, up);
-    attr_str(n, "mode", "linear");
-    infer_ok(g);
-    expect_shape(g, "y", "[1,3,8,15]");
+    gb_attr_floats(n, "scales", 4, up);
+    gb_attr_str(n, "mode", "linear");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[1,3,8,15]");
     cg_graph_free(g);
 
-    g = graph_at(9);
+    g = gb_graph(9);
     input(g, "x", CG_FLOAT, "N,3,4,5");
     init_f32(g, "up", 1, &four, up);
     node(g, "Upsample", "x,up", "y");
-    infer_ok(g);
-    expect_shape(g, "y", "[N,3,8,15]");
+    gb_infer_ok(g);
+    gb_expect_shape(g, "y", "[N,3,8,15]");
     cg_graph_free(g);
 
-    g = graph_at(7);
+    g = gb_graph(7);
     input(g, "x", CG_FLOAT, "1,3,4,5");
     n = node(g, "Upsample", "x", "y");
-    attr_floats(n, "scales", 4, shrink);
+    gb_attr_floats(n, "scales", 4, shrink);
     expect_error(g, "test.onnx: node 'y' (Upsample): scales[2] = 0.5 must be >= 1");
 
-    g = graph_at(7);
+    g = gb_graph(7);
     input(g, "x", CG_FLOAT, "1,3,4,5");
     node(g, "Upsample", "x", "y");
     expect_error(g, "test.onnx: node 'y' (Upsample): needs the 'scales' attribute at opset 7");
 
-    g = graph_at(10);
+    g = gb_graph(10);
     input(g, "x", CG_FLOAT, "1,3,4,5");
     init_f32(g, "up", 1, &four, up);
     node(g, "Upsample", "x,up", "y");

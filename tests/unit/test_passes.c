@@ -12,104 +12,31 @@
 #include <cmocka.h>
 
 #include "convgraph/convgraph.h"
+#include "support/graph_build.h"
 #include "convgraph/graph_edit.h"
 #include "convgraph/passes.h"
 #include "convgraph/runtime.h"
 
 /* ---------------------------------------------------------------- building */
 
-static cg_graph *new_graph(int64_t opset)
-{
-    cg_graph *g = cg_graph_new("test.onnx");
-    assert_non_null(g);
-    assert_int_equal(cg_graph_add_opset(g, "", opset, NULL), CG_OK);
-    return g;
-}
-
 /* A float32 graph input; dims < 0 are the symbol named by `sym`. */
 static void add_input(cg_graph *g, const char *name, int rank, const int64_t *dims, const char *sym)
 {
-    int v = cg_graph_intern(g, name, NULL);
-    cg_value *val = &g->values[v];
-    val->dtype = CG_FLOAT;
-    val->shape.rank = rank;
+    const char *syms[CG_MAX_RANK];
     for (int i = 0; i < rank; i++)
-        val->shape.d[i] = dims[i] >= 0 ? cg_dim_known(dims[i])
-                                       : cg_dim_symbol(cg_strpool_add(g->pool, sym, strlen(sym)));
-    val->has_declared = true;
-    val->declared_dtype = CG_FLOAT;
-    val->declared_shape = val->shape;
-    assert_int_equal(cg_graph_add_input(g, v, NULL), CG_OK);
-}
-
-/* Deterministic, sign-changing, non-trivial values. */
-static void fill(cg_tensor *t, int seed)
-{
-    float *f = t->data;
-    for (int64_t i = 0; i < t->numel; i++)
-        f[i] = (float)((i * 7 + seed * 13) % 23 - 11) / 8.0f;
+        syms[i] = sym;
+    gb_float_input(g, name, rank, dims, syms);
 }
 
 static void add_weight_values(cg_graph *g, const char *name, int rank, const int64_t *dims,
                               const float *values)
 {
-    cg_tensor *t = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
-    assert_non_null(t);
-    memcpy(t->data, values, t->nbytes);
-    cg_graph_make_initializer(g, cg_graph_intern(g, name, NULL), t);
-}
-
-static void add_weight(cg_graph *g, const char *name, int rank, const int64_t *dims, int seed)
-{
-    cg_tensor *t = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
-    assert_non_null(t);
-    fill(t, seed);
-    cg_graph_make_initializer(g, cg_graph_intern(g, name, NULL), t);
-}
-
-static cg_node *add_node(cg_graph *g, const char *name, const char *op, int n_in,
-                         const char *const *ins, int n_out, const char *const *outs)
-{
-    cg_node *n = cg_graph_add_node(g, name, op, "", NULL);
-    assert_non_null(n);
-    assert_int_equal(cg_node_set_inputs(g, n, ins, n_in, NULL), CG_OK);
-    assert_int_equal(cg_node_set_outputs(g, n, outs, n_out, NULL), CG_OK);
-    return n;
+    gb_initializer(g, name, gb_tensor(CG_FLOAT, rank, dims, values));
 }
 
 static void set_ints(cg_node *n, const char *name, int count, const int64_t *v)
 {
     assert_int_equal(cg_node_set_ints(n, name, v, count, NULL), CG_OK);
-}
-
-static void set_string(cg_node *n, const char *name, const char *s)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = CG_ATTR_STRING;
-    a->s_len = strlen(s);
-    a->s = malloc(a->s_len + 1);
-    memcpy(a->s, s, a->s_len + 1);
-}
-
-static void set_float(cg_node *n, const char *name, float f)
-{
-    cg_attr *a = cg_node_add_attr(n, name, NULL);
-    assert_non_null(a);
-    a->type = CG_ATTR_FLOAT;
-    a->f = f;
-}
-
-static void add_output(cg_graph *g, const char *name)
-{
-    assert_int_equal(cg_graph_add_output(g, cg_graph_find(g, name), NULL), CG_OK);
-}
-
-static void sort_and_infer(cg_graph *g)
-{
-    cg_status st = {0};
-    if (cg_graph_toposort(g, &st) != CG_OK || cg_graph_infer_shapes(g, NULL, &st) != CG_OK)
-        fail_msg("%s", st.msg);
 }
 
 /* ---------------------------------------------------------------- running */
@@ -118,7 +45,7 @@ static void sort_and_infer(cg_graph *g)
 static cg_tensor *run_once(cg_graph *g, int rank, const int64_t *dims)
 {
     cg_tensor *x = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
-    fill(x, 3);
+    gb_fill_seeded(x, 3);
     cg_named_tensor in = {"x", x};
     cg_named_tensor *outs = NULL;
     int n_outs = 0;
@@ -132,18 +59,6 @@ static cg_tensor *run_once(cg_graph *g, int rank, const int64_t *dims)
     return y;
 }
 
-static void assert_close(const cg_tensor *a, const cg_tensor *b, double tol)
-{
-    assert_int_equal(a->rank, b->rank);
-    for (int i = 0; i < a->rank; i++)
-        assert_int_equal(a->dims[i], b->dims[i]);
-    for (int64_t i = 0; i < a->numel; i++) {
-        double x = ((const float *)a->data)[i], y = ((const float *)b->data)[i];
-        if (fabs(x - y) > tol * (1 + fabs(x)))
-            fail_msg("element %lld: %.9g vs %.9g", (long long)i, x, y);
-    }
-}
-
 static void assert_ints(const cg_node *n, const char *name, int count, const int64_t *want)
 {
     int got_n;
@@ -154,14 +69,6 @@ static void assert_ints(const cg_node *n, const char *name, int count, const int
             fail_msg("%s[%d] = %lld, want %lld", name, i, (long long)got[i], (long long)want[i]);
 }
 
-static const cg_node *node_named(const cg_graph *g, const char *name)
-{
-    for (int i = 0; i < g->n_nodes; i++)
-        if (strcmp(g->nodes[i].name, name) == 0)
-            return &g->nodes[i];
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- explicit_pads */
 
 /* x[1,2,H,W] -> op (one node, `name`) -> y, with 3x3 kernel and the given attrs. */
@@ -169,21 +76,21 @@ static cg_graph *one_window_graph(const char *op, const int64_t *xdims, const ch
                                   const char *auto_pad, const int64_t *strides,
                                   const int64_t *dilations)
 {
-    cg_graph *g = new_graph(17);
+    cg_graph *g = gb_graph(17);
     add_input(g, "x", 4, xdims, sym);
     static const int64_t conv_w[] = {3, 2, 3, 3}, convt_w[] = {2, 3, 3, 3}, k[] = {3, 3};
     bool pool = strstr(op, "Pool") != NULL;
     if (!pool)
-        add_weight(g, "w", 4, strcmp(op, "Conv") == 0 ? conv_w : convt_w, 1);
+        gb_seeded_weight(g, "w", 4, strcmp(op, "Conv") == 0 ? conv_w : convt_w, 1);
     const char *ins[] = {"x", "w"}, *outs[] = {"y"};
-    cg_node *n = add_node(g, "n1", op, pool ? 1 : 2, ins, 1, outs);
+    cg_node *n = gb_node_list(g, "n1", op, pool ? 1 : 2, ins, 1, outs);
     set_ints(n, "kernel_shape", 2, k);
     set_ints(n, "strides", 2, strides);
     if (dilations)
         set_ints(n, "dilations", 2, dilations);
-    set_string(n, "auto_pad", auto_pad);
-    add_output(g, "y");
-    sort_and_infer(g);
+    gb_attr_str(n, "auto_pad", auto_pad);
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
     return g;
 }
 
@@ -199,15 +106,15 @@ static void expect_explicit(cg_graph *g, const int64_t *xdims, const int64_t *pa
         fail_msg("%s", st.msg);
     assert_int_equal(rep.changed, 1);
     assert_int_equal(rep.notes.n, 0);
-    const cg_node *n = node_named(g, "n1");
+    const cg_node *n = gb_node_named(g, "n1");
     assert_null(cg_node_attr(n, "auto_pad"));
     assert_ints(n, "pads", 4, pads);
     if (output_padding)
         assert_ints(n, "output_padding", 2, output_padding);
     assert_null(cg_node_attr(n, "output_shape"));
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     cg_tensor *after = run_once(g, 4, xdims);
-    assert_close(before, after, 0);
+    gb_expect_close(before, after, 0);
     cg_tensor_free(before);
     cg_tensor_free(after);
     cg_pass_report_free(&rep);
@@ -266,7 +173,7 @@ static void test_pads_conv_transpose_output_shape_becomes_pads(void **state)
     static const int64_t pads[] = {0, 1, 0, 0}, op[] = {1, 0};
     cg_graph *g = one_window_graph("ConvTranspose", x, NULL, "SAME_LOWER", s, NULL);
     set_ints(&g->nodes[0], "output_shape", 2, shape);
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     assert_null(cg_node_attr(&g->nodes[0], "output_padding"));
     expect_explicit(g, x, pads, op);
 }
@@ -282,7 +189,7 @@ static void test_pads_symbolic_dim_keeps_auto_pad(void **state)
     assert_string_equal(rep.notes.lines[0],
                         "test.onnx: node 'n1' (Conv) keeps auto_pad SAME_UPPER: input H is "
                         "symbolic (H); pass --input-shape to resolve");
-    assert_string_equal(cg_attr_string(node_named(g, "n1"), "auto_pad", ""), "SAME_UPPER");
+    assert_string_equal(cg_attr_string(gb_node_named(g, "n1"), "auto_pad", ""), "SAME_UPPER");
     cg_pass_report_free(&rep);
 
     /* Pinning H resolves it: n7 k3 s2 -> out 4, total 2 -> 1/1. */
@@ -293,7 +200,7 @@ static void test_pads_symbolic_dim_keeps_auto_pad(void **state)
     assert_int_equal(cg_pass_explicit_pads(g, &opt, &rep2, NULL), CG_OK);
     assert_int_equal(rep2.changed, 1);
     static const int64_t pads[] = {1, 0, 1, 1}; /* W: n6 k3 s2 -> out 3, total 1 -> 0/1 */
-    assert_ints(node_named(g, "n1"), "pads", 4, pads);
+    assert_ints(gb_node_named(g, "n1"), "pads", 4, pads);
     cg_pass_report_free(&rep2);
     cg_graph_free(g);
 }
@@ -308,7 +215,7 @@ static void test_pads_valid_needs_no_pin(void **state)
     assert_int_equal(rep.changed, 1);
     assert_null(cg_node_attr(&g->nodes[0], "auto_pad"));
     assert_ints(&g->nodes[0], "pads", 4, zeros);
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     char after[64];
     cg_shape_format(&g->values[cg_graph_find(g, "y")].shape, after, sizeof after);
     assert_string_equal(after, "[1,3,floor((H-3)/2)+1,2]");
@@ -319,7 +226,7 @@ static void test_pads_valid_needs_no_pin(void **state)
     cg_attr *ceil_mode = cg_node_add_attr(&g->nodes[0], "ceil_mode", NULL);
     ceil_mode->type = CG_ATTR_INT;
     ceil_mode->i = 1;
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     cg_pass_report rep2 = {0};
     assert_int_equal(cg_pass_explicit_pads(g, NULL, &rep2, NULL), CG_OK);
     assert_int_equal(rep2.changed, 0);
@@ -346,10 +253,10 @@ static void test_pads_bad_pin_is_an_error(void **state)
 /* x[1,2,5,5] -> Conv(w[3,2,3,3], b) -> c -> BatchNormalization -> y */
 static cg_graph *conv_bn_graph(bool with_bias)
 {
-    cg_graph *g = new_graph(15);
+    cg_graph *g = gb_graph(15);
     static const int64_t xd[] = {1, 2, 5, 5}, wd[] = {3, 2, 3, 3}, cd[] = {3}, k[] = {3, 3};
     add_input(g, "x", 4, xd, NULL);
-    add_weight(g, "w", 4, wd, 1);
+    gb_seeded_weight(g, "w", 4, wd, 1);
     static const float scale[] = {0.5f, 2.0f, -1.5f}, beta[] = {0.25f, -1.0f, 0.0f};
     static const float mean[] = {0.1f, -0.3f, 2.0f}, var[] = {1.0f, 0.25f, 4.0f};
     static const float bias[] = {1.0f, 0.5f, -2.0f};
@@ -359,12 +266,12 @@ static cg_graph *conv_bn_graph(bool with_bias)
     add_weight_values(g, "mean", 1, cd, mean);
     add_weight_values(g, "var", 1, cd, var);
     const char *cin[] = {"x", "w", "b"}, *cout[] = {"c"};
-    cg_node *conv = add_node(g, "conv", "Conv", with_bias ? 3 : 2, cin, 1, cout);
+    cg_node *conv = gb_node_list(g, "conv", "Conv", with_bias ? 3 : 2, cin, 1, cout);
     set_ints(conv, "kernel_shape", 2, k);
     const char *bin[] = {"c", "scale", "beta", "mean", "var"}, *bout[] = {"y"};
-    set_float(add_node(g, "bn", "BatchNormalization", 5, bin, 1, bout), "epsilon", 0.0f);
-    add_output(g, "y");
-    sort_and_infer(g);
+    gb_attr_float(gb_node_list(g, "bn", "BatchNormalization", 5, bin, 1, bout), "epsilon", 0.0f);
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
     return g;
 }
 
@@ -394,15 +301,15 @@ static void test_fold_batchnorm_numbers(void **state)
         assert_float_equal(b[2], want2, 1e-6);
         const float *w = g->values[g->nodes[0].inputs[1]].data->data;
         cg_tensor *w0 = cg_tensor_new(CG_FLOAT, 1, (int64_t[]){54}, NULL);
-        fill(w0, 1);
+        gb_fill_seeded(w0, 1);
         const float *wo = w0->data;
         assert_float_equal(w[0], wo[0] * 0.5f, 1e-6);
         assert_float_equal(w[18], wo[18] * 4.0f, 1e-6);
         assert_float_equal(w[53], wo[53] * -0.75f, 1e-6);
         cg_tensor_free(w0);
-        sort_and_infer(g);
+        gb_sort_and_infer(g);
         cg_tensor *after = run_once(g, 4, xd);
-        assert_close(before, after, 1e-5);
+        gb_expect_close(before, after, 1e-5);
         cg_tensor_free(before);
         cg_tensor_free(after);
         cg_pass_report_free(&rep);
@@ -413,7 +320,7 @@ static void test_fold_batchnorm_numbers(void **state)
 static void test_fold_batchnorm_needs_a_sole_reader(void **state)
 {
     cg_graph *g = conv_bn_graph(true);
-    add_output(g, "c"); /* the Conv output is visible: folding would change it */
+    gb_output(g, "c"); /* the Conv output is visible: folding would change it */
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_fold_batchnorm(g, &rep, NULL), CG_OK);
     assert_int_equal(rep.changed, 0);
@@ -430,32 +337,32 @@ static void test_fold_batchnorm_needs_a_sole_reader(void **state)
 static void test_drop_identity_on_a_graph_output(void **state)
 {
     /* x -> Relu -> r -> Identity -> i -> Dropout -> d -> Relu -> y -> Identity -> out */
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {2, 3};
     add_input(g, "x", 2, xd, NULL);
-    add_node(g, "relu1", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
-    add_node(g, "id1", "Identity", 1, (const char *[]){"r"}, 1, (const char *[]){"i"});
-    add_node(g, "drop", "Dropout", 1, (const char *[]){"i"}, 2, (const char *[]){"d", "mask"});
-    add_node(g, "relu2", "Relu", 1, (const char *[]){"d"}, 1, (const char *[]){"y"});
-    add_node(g, "id2", "Identity", 1, (const char *[]){"y"}, 1, (const char *[]){"out"});
-    add_output(g, "out");
-    sort_and_infer(g);
+    gb_node_list(g, "relu1", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
+    gb_node_list(g, "id1", "Identity", 1, (const char *[]){"r"}, 1, (const char *[]){"i"});
+    gb_node_list(g, "drop", "Dropout", 1, (const char *[]){"i"}, 2, (const char *[]){"d", "mask"});
+    gb_node_list(g, "relu2", "Relu", 1, (const char *[]){"d"}, 1, (const char *[]){"y"});
+    gb_node_list(g, "id2", "Identity", 1, (const char *[]){"y"}, 1, (const char *[]){"out"});
+    gb_output(g, "out");
+    gb_sort_and_infer(g);
     cg_tensor *before = run_once(g, 2, xd);
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_drop_identity(g, &rep, NULL), CG_OK);
     assert_int_equal(rep.changed, 3);
     assert_int_equal(g->n_nodes, 2);
     /* relu2 now writes the graph output under its own name. */
-    const cg_node *relu2 = node_named(g, "relu2");
+    const cg_node *relu2 = gb_node_named(g, "relu2");
     assert_string_equal(g->values[relu2->outputs[0]].name, "out");
     assert_string_equal(g->values[relu2->inputs[0]].name, "r");
     assert_int_equal(g->n_outputs, 1);
     assert_string_equal(g->values[g->outputs[0]].name, "out");
     for (const char *const *gone = (const char *const[]){"i", "d", "mask", "y", NULL}; *gone; gone++)
         assert_int_equal(cg_graph_find(g, *gone), -1);
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     cg_tensor *after = run_once(g, 2, xd);
-    assert_close(before, after, 0);
+    gb_expect_close(before, after, 0);
     cg_tensor_free(before);
     cg_tensor_free(after);
     cg_pass_report_free(&rep);
@@ -464,12 +371,12 @@ static void test_drop_identity_on_a_graph_output(void **state)
 
 static void test_identity_from_input_to_output_stays(void **state)
 {
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {4};
     add_input(g, "x", 1, xd, NULL);
-    add_node(g, "id", "Identity", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
-    add_output(g, "y");
-    sort_and_infer(g);
+    gb_node_list(g, "id", "Identity", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_drop_identity(g, &rep, NULL), CG_OK);
     assert_int_equal(rep.changed, 0);
@@ -482,16 +389,16 @@ static void test_identity_from_input_to_output_stays(void **state)
 
 static void test_dropout_in_training_or_with_its_mask_used_stays(void **state)
 {
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {4};
     add_input(g, "x", 1, xd, NULL);
     cg_tensor *train = cg_tensor_new(CG_BOOL, 0, NULL, NULL);
     ((uint8_t *)train->data)[0] = 1;
     cg_graph_make_initializer(g, cg_graph_intern(g, "train", NULL), train);
-    add_node(g, "d1", "Dropout", 3, (const char *[]){"x", "", "train"}, 1, (const char *[]){"a"});
-    add_node(g, "d2", "Dropout", 1, (const char *[]){"a"}, 2, (const char *[]){"b", "mask"});
-    add_output(g, "b");
-    add_output(g, "mask");
+    gb_node_list(g, "d1", "Dropout", 3, (const char *[]){"x", "", "train"}, 1, (const char *[]){"a"});
+    gb_node_list(g, "d2", "Dropout", 1, (const char *[]){"a"}, 2, (const char *[]){"b", "mask"});
+    gb_output(g, "b");
+    gb_output(g, "mask");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_drop_identity(g, &rep, NULL), CG_OK);
@@ -511,20 +418,20 @@ static void test_dropout_in_training_or_with_its_mask_used_stays(void **state)
 static void test_fold_constants_makes_initializers(void **state)
 {
     /* k = Constant([1,2,3]); s = Add(k, a); y = Mul(x, s): k and s fold, Mul stays. */
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {3}, kd[] = {3};
     add_input(g, "x", 1, xd, NULL);
     static const float a[] = {0.5f, -1.0f, 4.0f};
     add_weight_values(g, "a", 1, kd, a);
-    cg_node *k = add_node(g, "k", "Constant", 0, NULL, 1, (const char *[]){"k_out"});
+    cg_node *k = gb_node_list(g, "k", "Constant", 0, NULL, 1, (const char *[]){"k_out"});
     cg_attr *value = cg_node_add_attr(k, "value", NULL);
     value->type = CG_ATTR_TENSOR;
     value->t = cg_tensor_new(CG_FLOAT, 1, kd, NULL);
     memcpy(value->t->data, (const float[]){1.0f, 2.0f, 3.0f}, 3 * sizeof(float));
-    add_node(g, "add", "Add", 2, (const char *[]){"k_out", "a"}, 1, (const char *[]){"s"});
-    add_node(g, "mul", "Mul", 2, (const char *[]){"x", "s"}, 1, (const char *[]){"y"});
-    add_output(g, "y");
-    sort_and_infer(g);
+    gb_node_list(g, "add", "Add", 2, (const char *[]){"k_out", "a"}, 1, (const char *[]){"s"});
+    gb_node_list(g, "mul", "Mul", 2, (const char *[]){"x", "s"}, 1, (const char *[]){"y"});
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
     cg_tensor *before = run_once(g, 1, xd);
     cg_pass_report rep = {0};
     cg_status st = {0};
@@ -538,9 +445,9 @@ static void test_fold_constants_makes_initializers(void **state)
     assert_true(sv[0] == 1.5f && sv[1] == 1.0f && sv[2] == 7.0f);
     assert_int_equal(cg_graph_find(g, "k_out"), -1); /* read by nothing any more */
     assert_int_equal(cg_graph_find(g, "a"), -1);
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     cg_tensor *after = run_once(g, 1, xd);
-    assert_close(before, after, 0);
+    gb_expect_close(before, after, 0);
     cg_tensor_free(before);
     cg_tensor_free(after);
     cg_pass_report_free(&rep);
@@ -551,15 +458,15 @@ static void test_fold_constants_leaves_big_results(void **state)
 {
     /* Known too big from inference (not even run), and found too big by running. */
     for (int inferred = 0; inferred < 2; inferred++) {
-        cg_graph *g = new_graph(13);
+        cg_graph *g = gb_graph(13);
         static const int64_t xd[] = {8}, kd[] = {8};
         add_input(g, "x", 1, xd, NULL);
-        add_weight(g, "a", 1, kd, 1);
-        add_node(g, "neg", "Relu", 1, (const char *[]){"a"}, 1, (const char *[]){"r"});
-        add_node(g, "add", "Add", 2, (const char *[]){"x", "r"}, 1, (const char *[]){"y"});
-        add_output(g, "y");
+        gb_seeded_weight(g, "a", 1, kd, 1);
+        gb_node_list(g, "neg", "Relu", 1, (const char *[]){"a"}, 1, (const char *[]){"r"});
+        gb_node_list(g, "add", "Add", 2, (const char *[]){"x", "r"}, 1, (const char *[]){"y"});
+        gb_output(g, "y");
         if (inferred)
-            sort_and_infer(g);
+            gb_sort_and_infer(g);
         else
             assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
         cg_pass_report rep = {0};
@@ -577,13 +484,13 @@ static void test_fold_constants_leaves_big_results(void **state)
 static void test_fold_constants_notes_what_cannot_run(void **state)
 {
     /* A custom-domain op on constants: no kernel, so it stays with a note. */
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t kd[] = {2};
-    add_weight(g, "a", 1, kd, 1);
+    gb_seeded_weight(g, "a", 1, kd, 1);
     cg_node *n = cg_graph_add_node(g, "odd", "Mystery", "com.example", NULL);
     assert_int_equal(cg_node_set_inputs(g, n, (const char *[]){"a"}, 1, NULL), CG_OK);
     assert_int_equal(cg_node_set_outputs(g, n, (const char *[]){"y"}, 1, NULL), CG_OK);
-    add_output(g, "y");
+    gb_output(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_fold_constants(g, 100, &rep, NULL), CG_OK);
@@ -600,13 +507,13 @@ static void test_fold_constants_notes_what_cannot_run(void **state)
 
 static void test_pin_shapes_declares_inferred_shapes(void **state)
 {
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {-1, 3};
     add_input(g, "x", 2, xd, "N");
-    add_node(g, "relu", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
-    add_node(g, "sig", "Sigmoid", 1, (const char *[]){"r"}, 1, (const char *[]){"y"});
-    add_output(g, "y");
-    sort_and_infer(g);
+    gb_node_list(g, "relu", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
+    gb_node_list(g, "sig", "Sigmoid", 1, (const char *[]){"r"}, 1, (const char *[]){"y"});
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
     cg_pin pin;
     assert_int_equal(cg_pin_parse("x:2,3", &pin, NULL), CG_OK);
     cg_infer_options opt = {&pin, 1, NULL};
@@ -628,13 +535,13 @@ static void test_pin_shapes_declares_inferred_shapes(void **state)
 
 static void test_pin_shapes_notes_ops_without_shape_function(void **state)
 {
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {2, 3};
     add_input(g, "x", 2, xd, NULL);
     cg_node *n = cg_graph_add_node(g, "mystery", "Mystery", "com.example", NULL);
     assert_int_equal(cg_node_set_inputs(g, n, (const char *[]){"x"}, 1, NULL), CG_OK);
     assert_int_equal(cg_node_set_outputs(g, n, (const char *[]){"y"}, 1, NULL), CG_OK);
-    add_output(g, "y");
+    gb_output(g, "y");
     assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
     cg_pass_report rep = {0};
     assert_int_equal(cg_pass_pin_shapes(g, NULL, &rep, NULL), CG_OK);
@@ -650,14 +557,14 @@ static void test_pin_shapes_notes_ops_without_shape_function(void **state)
 
 static void test_rename_and_compact_keep_the_index(void **state)
 {
-    cg_graph *g = new_graph(13);
+    cg_graph *g = gb_graph(13);
     static const int64_t xd[] = {2};
     add_input(g, "x", 1, xd, NULL);
     cg_graph_intern(g, "unused1", NULL);
-    add_node(g, "relu", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
+    gb_node_list(g, "relu", "Relu", 1, (const char *[]){"x"}, 1, (const char *[]){"r"});
     cg_graph_intern(g, "unused2", NULL);
-    add_output(g, "r");
-    sort_and_infer(g);
+    gb_output(g, "r");
+    gb_sort_and_infer(g);
     assert_int_equal(cg_graph_rename_value(g, cg_graph_find(g, "r"), "renamed", NULL), CG_OK);
     cg_status st = {0};
     assert_int_equal(cg_graph_rename_value(g, cg_graph_find(g, "renamed"), "x", &st), CG_ERR_INVALID);
@@ -674,7 +581,7 @@ static void test_rename_and_compact_keep_the_index(void **state)
     /* New names still intern correctly after the index was rebuilt. */
     int added = cg_graph_intern(g, "later", NULL);
     assert_int_equal(cg_graph_find(g, "later"), added);
-    sort_and_infer(g);
+    gb_sort_and_infer(g);
     cg_graph_free(g);
 }
 

@@ -202,6 +202,15 @@ static bool next_index(int64_t *idx, const int64_t *dims, int n)
     return false;
 }
 
+/* Elements of an n-dim extent. */
+static int64_t numel(const int64_t *dims, int n)
+{
+    int64_t count = 1;
+    for (int i = 0; i < n; i++)
+        count *= dims[i];
+    return count;
+}
+
 /* Flat offset of a spatial position inside one (n, c) plane, row major. */
 static int64_t plane_offset(const int64_t *pos, const int64_t *dims, int n)
 {
@@ -219,11 +228,7 @@ static void naive_conv(const config *c, const geometry *g, const dense *x, const
     int S = c->spatial;
     int64_t cg = c->in_c / c->group, mg = c->out_c / c->group;
     int64_t o[MAXS] = {0}, k[MAXS] = {0}, pos[MAXS];
-    int64_t plane = 1, kplane = 1, idx = 0;
-    for (int a = 0; a < S; a++) {
-        plane *= c->in[a];
-        kplane *= c->k[a];
-    }
+    int64_t plane = numel(c->in, S), kplane = numel(c->k, S), idx = 0;
     for (int64_t n = 0; n < c->batch; n++)
         for (int64_t m = 0; m < c->out_c; m++) {
             memset(o, 0, sizeof o);
@@ -258,11 +263,7 @@ static void naive_conv_transpose(const config *c, const geometry *g, const dense
     int S = c->spatial;
     int64_t cg = c->in_c / c->group, mg = c->out_c / c->group;
     int64_t o[MAXS] = {0}, i[MAXS] = {0}, k[MAXS] = {0};
-    int64_t plane = 1, kplane = 1, idx = 0;
-    for (int a = 0; a < S; a++) {
-        plane *= c->in[a];
-        kplane *= c->k[a];
-    }
+    int64_t plane = numel(c->in, S), kplane = numel(c->k, S), idx = 0;
     for (int64_t n = 0; n < c->batch; n++)
         for (int64_t m = 0; m < c->out_c; m++) {
             memset(o, 0, sizeof o);
@@ -329,9 +330,7 @@ static window_sum naive_window(const config *c, const geometry *g, const double 
  * spatial dims column major (the first spatial dim fastest). */
 static int64_t naive_index(const config *c, int64_t plane_no, const int64_t *pos)
 {
-    int64_t plane = 1, off = 0, stride = 1;
-    for (int a = 0; a < c->spatial; a++)
-        plane *= c->in[a];
+    int64_t plane = numel(c->in, c->spatial), off = 0, stride = 1;
     if (c->storage_order == 0)
         return plane_no * plane + plane_offset(pos, c->in, c->spatial);
     for (int a = 0; a < c->spatial; a++) {
@@ -348,9 +347,7 @@ static void naive_pool(const config *c, const geometry *g, const dense *x, dense
                        dense *indices)
 {
     int S = c->spatial;
-    int64_t plane = 1, o[MAXS], idx = 0;
-    for (int a = 0; a < S; a++)
-        plane *= c->in[a];
+    int64_t plane = numel(c->in, S), o[MAXS], idx = 0;
     for (int64_t p = 0; p < c->batch * c->in_c; p++) {
         memset(o, 0, sizeof o);
         do {
