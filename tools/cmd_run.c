@@ -34,50 +34,6 @@ typedef struct run_plan {
     int n_in;
 } run_plan;
 
-/* ---- seeded random inputs ---- */
-
-/* splitmix64: tiny, well mixed and the same on every platform (rand() is not). */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [-1, 1): the top 53 bits as a fraction of 2^53. */
-static double random_unit(uint64_t *state)
-{
-    return (double)(next_random(state) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-}
-
-/* Float inputs: uniform in [-1, 1]. Integer inputs: uniform integers 0..9 (valid
- * as indices into anything of size 10 or more); bool: 0 or 1. */
-static bool fill_random(cg_tensor *t, uint64_t seed)
-{
-    uint64_t s = seed;
-    for (int64_t i = 0; i < t->numel; i++) {
-        double u = random_unit(&s);
-        int64_t k = (int64_t)(next_random(&s) % 10);
-        switch (t->dtype) {
-        case CG_FLOAT: ((float *)t->data)[i] = (float)u; break;
-        case CG_DOUBLE: ((double *)t->data)[i] = u; break;
-        case CG_FLOAT16: ((uint16_t *)t->data)[i] = cg_float_to_half((float)u); break;
-        case CG_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)(k & 1); break;
-        case CG_INT8: ((int8_t *)t->data)[i] = (int8_t)k; break;
-        case CG_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)k; break;
-        case CG_INT16: ((int16_t *)t->data)[i] = (int16_t)k; break;
-        case CG_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)k; break;
-        case CG_INT32: ((int32_t *)t->data)[i] = (int32_t)k; break;
-        case CG_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)k; break;
-        case CG_INT64: ((int64_t *)t->data)[i] = k; break;
-        case CG_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)k; break;
-        default: return false;
-        }
-    }
-    return true;
-}
-
 /* ---- --input NAME=FILE | NAME:random[:SEED] ---- */
 
 /* Where "NAME:random[:SEED]" splits (the last ':random', as NAME may hold one);
@@ -235,7 +191,7 @@ static bool make_random_input(const run_plan *p, run_input *in)
         fprintf(stderr, "%s\n", st.msg);
         return false;
     }
-    if (!fill_random(in->tensor, in->seed)) {
+    if (!cg_tensor_fill_random(in->tensor, in->seed)) {
         fprintf(stderr, "%s: input '%s' is %s: random data is made only for numbers and bools; "
                         "give it with --input %s=FILE\n",
                 p->g->source, v->name, cg_dtype_name(dtype), v->name);

@@ -37,6 +37,11 @@ cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);
 int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i);
 double cg_tensor_get_f64(const cg_tensor *t, int64_t i);
 cg_shape cg_tensor_shape(const cg_tensor *t);
+/* SplitMix64: the next 64 random bits of *state. */
+uint64_t cg_splitmix64(uint64_t *state);
+/* Seeded test data: floats uniform in [-1, 1), integers 0..9 (valid as indices
+ * into anything of size 10 or more), bools 0/1; false for other dtypes. */
+bool cg_tensor_fill_random(cg_tensor *t, uint64_t seed);
 /* IEEE half <-> float. */
 float cg_half_to_float(uint16_t h);
 uint16_t cg_float_to_half(float f);

@@ -22,22 +22,12 @@ typedef struct spec_shape {
     int64_t dims[CG_MAX_RANK];
 } spec_shape;
 
-/* SplitMix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number
- * generators", 2014): tiny, fully specified, the same in every language. */
-static uint64_t splitmix64_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void yd_random_fill(uint64_t seed, float *out, int64_t n)
 {
     uint64_t state = seed;
     for (int64_t i = 0; i < n; i++) {
         /* The top 24 bits scaled to [-1, 1): k / 2^23 - 1 is exact in float32. */
-        int64_t k = (int64_t)(splitmix64_next(&state) >> 40);
+        int64_t k = (int64_t)(cg_splitmix64(&state) >> 40);
         out[i] = (float)((double)k / 8388608.0 - 1.0);
     }
 }
