@@ -11,7 +11,7 @@ DEMO_DEPS  = $(BUILD_DEPS) graphviz
 TEST_DEPS  = $(BUILD_DEPS) graphviz libonnx-testdata python3 python3-numpy python3-onnx \
              python3-torch python3-torchvision nodejs:node npm:npm
 
-.PHONY: all deps demo-deps test-deps configure build demo test readme-ops clean
+.PHONY: all deps demo-deps test-deps configure build demo test bench readme-ops clean
 
 all: build
 
@@ -48,6 +48,10 @@ demo: demo-deps
 test: test-deps
 	@$(MAKE) --no-print-directory build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: test-deps
+	@$(MAKE) --no-print-directory build
+	@CONVGRAPH=$(CONVGRAPH) bench/run.sh
 
 readme-ops: build
 	@tools/sh/readme-ops.sh $(CONVGRAPH) README.md --write

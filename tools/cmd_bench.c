@@ -172,42 +172,8 @@ static bool parse_bench_args(int argc, char **argv, bench_args *a)
     return a->model || a->help || usage("%s", "missing MODEL");
 }
 
-/* ---- seeded random inputs, the same data `convgraph run` makes ---- */
-
-/* splitmix64, as in cmd_run.c: the K-th input gets seed K there too. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Float inputs uniform in [-1, 1), integers 0..9, bools 0/1 (as `run`). */
-static bool fill_random(cg_tensor *t, uint64_t seed)
-{
-    uint64_t s = seed;
-    for (int64_t i = 0; i < t->numel; i++) {
-        double u = (double)(next_random(&s) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-        int64_t k = (int64_t)(next_random(&s) % 10);
-        switch (t->dtype) {
-        case CG_FLOAT: ((float *)t->data)[i] = (float)u; break;
-        case CG_DOUBLE: ((double *)t->data)[i] = u; break;
-        case CG_FLOAT16: ((uint16_t *)t->data)[i] = cg_float_to_half((float)u); break;
-        case CG_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)(k & 1); break;
-        case CG_INT8: ((int8_t *)t->data)[i] = (int8_t)k; break;
-        case CG_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)k; break;
-        case CG_INT16: ((int16_t *)t->data)[i] = (int16_t)k; break;
-        case CG_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)k; break;
-        case CG_INT32: ((int32_t *)t->data)[i] = (int32_t)k; break;
-        case CG_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)k; break;
-        case CG_INT64: ((int64_t *)t->data)[i] = k; break;
-        case CG_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)k; break;
-        default: return false;
-        }
-    }
-    return true;
-}
+/* ---- seeded random inputs: cg_tensor_fill_random, as `convgraph run` (the
+ * K-th input gets seed K there too) ---- */
 
 static bool make_input(bench *b, int k)
 {
@@ -232,7 +198,7 @@ static bool make_input(bench *b, int k)
     }
     memcpy(name, v->name, strlen(v->name) + 1);
     b->in[b->n_in++] = (cg_named_tensor){name, t};
-    if (fill_random(t, (uint64_t)k))
+    if (cg_tensor_fill_random(t, (uint64_t)k))
         return true;
     fprintf(stderr, "%s: input '%s' is %s: bench makes random data only for numbers and bools\n",
             b->g->source, v->name, cg_dtype_name(dtype));
