@@ -72,6 +72,14 @@ cg_code cg_padding_resolve(const cg_window *w, int axis, cg_dim in, cg_strpool *
 cg_code cg_padding_resolve_all(const cg_window *w, const cg_dim *in, cg_strpool *pool,
                                cg_window_axis *res, cg_status *st);
 
+/* ConvTranspose: the output_padding that makes explicit pads pad_begin/pad_end
+ * give output size `out` for input `in` on this axis (ONNX ConvTranspose:
+ * out = s*(n-1) + output_padding + ek - pads_begin - pads_end). The converter
+ * uses it to write SAME_* as explicit pads; a negative result means no
+ * output_padding can. */
+int64_t cg_padding_transpose_output_padding(const cg_window *w, int axis, int64_t in, int64_t out,
+                                            int64_t pad_begin, int64_t pad_end);
+
 /* "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER". */
 const char *cg_auto_pad_name(cg_auto_pad p);
 /* Parses the attribute bytes (not NUL-terminated); false when unknown. */

@@ -585,6 +585,14 @@ cg_code cg_padding_resolve(const cg_window *w, int axis, cg_dim in, cg_strpool *
     return resolve_symbolic(w, &g, axis, in, pool, res, st);
 }
 
+int64_t cg_padding_transpose_output_padding(const cg_window *w, int axis, int64_t in, int64_t out,
+                                            int64_t pad_begin, int64_t pad_end)
+{
+    axis_geom g = geom_of(w, axis);
+    /* ONNX ConvTranspose: out = s*(n-1) + output_padding + ek - pads_begin - pads_end */
+    return out - (g.s * (in - 1) + g.ek - pad_begin - pad_end);
+}
+
 cg_code cg_padding_resolve_all(const cg_window *w, const cg_dim *in, cg_strpool *pool,
                                cg_window_axis *res, cg_status *st)
 {

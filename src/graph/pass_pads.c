@@ -72,9 +72,9 @@ static void transpose_output_padding(const cg_window_report *wr, int64_t *op)
 {
     for (int i = 0; i < wr->w.spatial; i++) {
         const cg_window_axis *ax = &wr->axes[i];
-        int64_t ek = (wr->w.kernel[i] - 1) * wr->w.dilations[i] + 1;
-        int64_t full = wr->w.strides[i] * (ax->in.v - 1) + ek - ax->pad_begin - ax->pad_end;
-        op[i] = ax->out.v - full; /* < 0 is refused by cg_window_validate below */
+        /* < 0 is refused by cg_window_validate below */
+        op[i] = cg_padding_transpose_output_padding(&wr->w, i, ax->in.v, ax->out.v, ax->pad_begin,
+                                                    ax->pad_end);
     }
 }
 

@@ -557,6 +557,28 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* The symbolic ceil_mode output min(ceil((n+pb+pe-ek)/s)+1, ceil((n+pb)/s)) is the
  * same number the known-size rule gives, for every n and a spread of windows. */
+/* ONNX ConvTranspose: out = s*(n-1) + output_padding + ek - pb - pe, solved for
+ * output_padding (what the converter writes for SAME_* as explicit pads). */
+static void test_transpose_output_padding_for_explicit_pads(void **state)
+{
+    (void)state;
+    cg_window w;
+    cg_window_init(&w, CG_WINDOW_CONV_TRANSPOSE, 1);
+    w.kernel[0] = 3;
+    w.strides[0] = 2;
+    /* n3 k3 s2 SAME_UPPER -> 6 with pads 0/1: 2*2 + 3 - 0 - 1 = 6, nothing extra */
+    assert_int_equal(cg_padding_transpose_output_padding(&w, 0, 3, 6, 0, 1), 0);
+    /* n3 k1 s3 SAME -> 9, total clamped at 0: 3*2 + 1 = 7, two more outputs */
+    w.kernel[0] = 1;
+    w.strides[0] = 3;
+    assert_int_equal(cg_padding_transpose_output_padding(&w, 0, 3, 9, 0, 0), 2);
+    /* dilation counts: k3 d2 s1 n4 -> ek 5, out 8 with pads 0/0 */
+    w.kernel[0] = 3;
+    w.strides[0] = 1;
+    w.dilations[0] = 2;
+    assert_int_equal(cg_padding_transpose_output_padding(&w, 0, 4, 8, 0, 0), 0);
+}
+
 static void test_ceil_mode_closed_form_matches_known_rule(void **state)
 {
     (void)state;
@@ -596,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_symbolic_inputs),
         cmocka_unit_test(test_symbolic_explain_and_unknown),
         cmocka_unit_test(test_ceil_mode_closed_form_matches_known_rule),
+        cmocka_unit_test(test_transpose_output_padding_for_explicit_pads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
