@@ -35,8 +35,9 @@ cg_code cg_onnx_tensor_dims(const Onnx__TensorProto *t, const char *source,
 
 /* Decodes a TensorProto (raw_data, any typed field, or external data found
  * relative to base_dir; base_dir NULL refuses external data). STRING tensors
- * fail with CG_ERR_UNSUPPORTED. NULL with st filled on error. */
-cg_tensor *cg_onnx_tensor_decode(const Onnx__TensorProto *t, const char *source,
+ * fail with CG_ERR_UNSUPPORTED. NULL with st filled on error. The tensor takes
+ * over t's raw_data buffer (t->raw_data is left empty). */
+cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const char *source,
                                  const char *base_dir, const char *what, cg_status *st);
 
 /* Maps an ONNX elem_type / data_type code to cg_dtype; false if out of range. */

@@ -122,7 +122,7 @@ static cg_code read_string_initializer(onnx_reader *r, const Onnx__TensorProto *
     return rc;
 }
 
-static cg_code read_initializer(onnx_reader *r, const Onnx__TensorProto *t, size_t index)
+static cg_code read_initializer(onnx_reader *r, Onnx__TensorProto *t, size_t index)
 {
     if (!t->name || !t->name[0])
         return cg_fail(r->st, CG_ERR_FORMAT, "%s: initializer #%zu has no name", r->source,

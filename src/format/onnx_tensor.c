@@ -131,8 +131,11 @@ static cg_tensor *alloc_tensor(const cg_onnx_dims *d, const tensor_src *src, cg_
     return out;
 }
 
-static cg_tensor *copy_raw(const cg_onnx_dims *d, const ProtobufCBinaryData *raw,
-                           const tensor_src *src, cg_status *st)
+/* The tensor takes protobuf-c's raw_data buffer (malloc'd by its default
+ * allocator) instead of a copy: weights are the bulk of a model file, and one
+ * more copy costs load time and peak memory. */
+static cg_tensor *adopt_raw(const cg_onnx_dims *d, ProtobufCBinaryData *raw,
+                            const tensor_src *src, cg_status *st)
 {
     if (raw->len != d->nbytes) {
         char dims[128];
@@ -142,10 +145,13 @@ static cg_tensor *copy_raw(const cg_onnx_dims *d, const ProtobufCBinaryData *raw
                 cg_dtype_name(d->dtype), d->nbytes);
         return NULL;
     }
-    cg_tensor *out = alloc_tensor(d, src, st);
+    cg_tensor *out = alloc_tensor(d, src, st); /* its zeroed buffer is never touched */
     if (out && raw->len) {
-        memcpy(out->data, raw->data, raw->len);
-        little_endian_to_host(out->data, raw->len, component_size(out->dtype));
+        free(out->data);
+        out->data = raw->data;
+        raw->data = NULL; /* protobuf-c frees bytes fields only when non-NULL */
+        raw->len = 0;
+        little_endian_to_host(out->data, out->nbytes, component_size(out->dtype));
     }
     return out;
 }
@@ -440,7 +446,7 @@ static cg_tensor *read_external(const cg_onnx_dims *d, const Onnx__TensorProto *
 
 /* ---- decode ---- */
 
-cg_tensor *cg_onnx_tensor_decode(const Onnx__TensorProto *t, const char *source,
+cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const char *source,
                                  const char *base_dir, const char *what, cg_status *st)
 {
     tensor_src src = {source, base_dir, what};
@@ -468,6 +474,6 @@ cg_tensor *cg_onnx_tensor_decode(const Onnx__TensorProto *t, const char *source,
     if (external)
         return read_external(&d, t, &src, st);
     if (t->has_raw_data)
-        return copy_raw(&d, &t->raw_data, &src, st);
+        return adopt_raw(&d, &t->raw_data, &src, st);
     return copy_typed(&d, t, &src, st);
 }
