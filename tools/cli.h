@@ -43,6 +43,10 @@ typedef struct cli_command {
     bool takes_run_options; /* --input, --output-dir, --format, --kernels */
 } cli_command;
 
+/* "convgraph CMD: <message>", a blank line and the command's help on stderr;
+ * always false, so callers can return it. */
+bool cli_usage_error(const cli_command *cmd, const char *fmt, ...) CG_PRINTF(2, 3);
+
 /* Parses argv (after the subcommand name). On a usage error prints the message and
  * the subcommand's help to stderr and returns false. */
 bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out);

@@ -6,9 +6,7 @@
 
 #include "convgraph/check.h"
 
-static bool usage_error(const cli_command *cmd, const char *fmt, ...) CG_PRINTF(2, 3);
-
-static bool usage_error(const cli_command *cmd, const char *fmt, ...)
+bool cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "convgraph %s: ", cmd->name);
@@ -33,11 +31,11 @@ static bool add_pin(const cli_command *cmd, cli_args *a, const char *value)
     cg_status st = {0};
     cg_pin pin;
     if (a->n_pins == CLI_MAX_PINS)
-        return usage_error(cmd, "at most %d --input-shape options", CLI_MAX_PINS);
+        return cli_usage_error(cmd, "at most %d --input-shape options", CLI_MAX_PINS);
     if (cg_pin_parse(value, &pin, &st) != CG_OK)
-        return usage_error(cmd, "%s", st.msg);
+        return cli_usage_error(cmd, "%s", st.msg);
     if (pinned_already(a, pin.name))
-        return usage_error(cmd, "--input-shape %s given twice", pin.name);
+        return cli_usage_error(cmd, "--input-shape %s given twice", pin.name);
     a->pins[a->n_pins++] = pin;
     return true;
 }
@@ -73,34 +71,34 @@ static bool parse_run_option(const cli_command *cmd, int argc, char **argv, int 
     *handled = true;
     if ((v = option_value(arg, "--input", argc, argv, i, &missing))) {
         if (out->n_inputs == CLI_MAX_INPUTS)
-            return usage_error(cmd, "at most %d --input options", CLI_MAX_INPUTS);
+            return cli_usage_error(cmd, "at most %d --input options", CLI_MAX_INPUTS);
         out->inputs[out->n_inputs++] = v;
         return true;
     }
     if (missing)
-        return usage_error(cmd, "--input needs a value NAME=FILE or NAME:random[:SEED]");
+        return cli_usage_error(cmd, "--input needs a value NAME=FILE or NAME:random[:SEED]");
     if ((v = option_value(arg, "--output-dir", argc, argv, i, &missing)) && *v) {
         out->output_dir = v;
         return true;
     }
     if (missing || v)
-        return usage_error(cmd, "--output-dir needs a folder");
+        return cli_usage_error(cmd, "--output-dir needs a folder");
     if ((v = option_value(arg, "--format", argc, argv, i, &missing))) {
         if (strcmp(v, "npy") != 0 && strcmp(v, "pb") != 0)
-            return usage_error(cmd, "--format is npy or pb, not '%s'", v);
+            return cli_usage_error(cmd, "--format is npy or pb, not '%s'", v);
         out->format = v;
         return true;
     }
     if (missing)
-        return usage_error(cmd, "--format needs a value: npy or pb");
+        return cli_usage_error(cmd, "--format needs a value: npy or pb");
     if ((v = option_value(arg, "--kernels", argc, argv, i, &missing))) {
         if (strcmp(v, "fast") != 0 && strcmp(v, "reference") != 0)
-            return usage_error(cmd, "--kernels is fast or reference, not '%s'", v);
+            return cli_usage_error(cmd, "--kernels is fast or reference, not '%s'", v);
         out->reference_kernels = strcmp(v, "reference") == 0;
         return true;
     }
     if (missing)
-        return usage_error(cmd, "--kernels needs a value: fast or reference");
+        return cli_usage_error(cmd, "--kernels needs a value: fast or reference");
     *handled = false;
     return true;
 }
@@ -113,7 +111,7 @@ static bool parse_option(const cli_command *cmd, int argc, char **argv, int *i, 
     if (pin)
         return add_pin(cmd, out, pin);
     if (missing)
-        return usage_error(cmd, "--input-shape needs a value NAME:D1,D2,...");
+        return cli_usage_error(cmd, "--input-shape needs a value NAME:D1,D2,...");
     if (cmd->takes_run_options) {
         bool handled;
         bool ok = parse_run_option(cmd, argc, argv, i, out, &handled);
@@ -128,7 +126,7 @@ static bool parse_option(const cli_command *cmd, int argc, char **argv, int *i, 
         out->json = true;
         return true;
     }
-    return usage_error(cmd, "unknown option '%s'", arg);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out)
@@ -143,13 +141,13 @@ bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out
             if (!parse_option(cmd, argc, argv, &i, out))
                 return false;
         } else if (out->model) {
-            return usage_error(cmd, "one MODEL only ('%s' and '%s' given)", out->model, arg);
+            return cli_usage_error(cmd, "one MODEL only ('%s' and '%s' given)", out->model, arg);
         } else {
             out->model = arg;
         }
     }
     if (!out->model && !out->help)
-        return usage_error(cmd, "missing MODEL");
+        return cli_usage_error(cmd, "missing MODEL");
     return true;
 }
 

@@ -40,20 +40,7 @@ typedef struct bench {
 
 /* ---- arguments ---- */
 
-static bool usage(const char *fmt, ...) CG_PRINTF(1, 2);
-
-/* Prints the reason and the help on stderr; always false, so callers can return it. */
-static bool usage(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("convgraph bench: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", stderr);
-    help_print_bench(stderr);
-    return false;
-}
+static const cli_command bench_command = {.name = "bench", .print_help = help_print_bench};
 
 /* "--name V" or "--name=V": the value (advancing *i past a separate one), or NULL
  * when argv[*i] is not this option; *missing when the value is absent. */
@@ -76,7 +63,7 @@ static bool parse_count(const char *option, const char *v, int lo, int hi, int *
     errno = 0;
     long n = strtol(v, &end, 10);
     if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno || n < lo || n > hi)
-        return usage("%s wants a whole number from %d to %d, not '%s'", option, lo, hi, v);
+        return cli_usage_error(&bench_command, "%s wants a whole number from %d to %d, not '%s'", option, lo, hi, v);
     *out = (int)n;
     return true;
 }
@@ -85,12 +72,12 @@ static bool add_pin(bench_args *a, const char *v)
 {
     cg_status st = {0};
     if (a->n_pins == CLI_MAX_PINS)
-        return usage("at most %d --input-shape options", CLI_MAX_PINS);
+        return cli_usage_error(&bench_command, "at most %d --input-shape options", CLI_MAX_PINS);
     if (cg_pin_parse(v, &a->pins[a->n_pins], &st) != CG_OK)
-        return usage("%s", st.msg);
+        return cli_usage_error(&bench_command, "%s", st.msg);
     for (int i = 0; i < a->n_pins; i++)
         if (strcmp(a->pins[i].name, a->pins[a->n_pins].name) == 0)
-            return usage("--input-shape %s given twice", a->pins[i].name);
+            return cli_usage_error(&bench_command, "--input-shape %s given twice", a->pins[i].name);
     a->n_pins++;
     return true;
 }
@@ -102,7 +89,7 @@ static bool set_kernels(bench_args *a, const char *v)
     else if (strcmp(v, "reference") == 0)
         a->run.kernels = CG_KERNELS_REFERENCE;
     else
-        return usage("--kernels is fast or reference, not '%s'", v);
+        return cli_usage_error(&bench_command, "--kernels is fast or reference, not '%s'", v);
     return true;
 }
 
@@ -116,7 +103,7 @@ static bool parse_valued(bench_args *a, int argc, char **argv, int *i, bool *han
         bool missing;
         const char *v = option_value(names[k], argc, argv, i, &missing);
         if (missing)
-            return usage("%s needs a value", names[k]);
+            return cli_usage_error(&bench_command, "%s needs a value", names[k]);
         if (!v)
             continue;
         switch (k) {
@@ -145,7 +132,7 @@ static bool parse_option(bench_args *a, int argc, char **argv, int *i)
     else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
         a->help = true;
     else
-        return usage("unknown option '%s'", arg);
+        return cli_usage_error(&bench_command, "unknown option '%s'", arg);
     return true;
 }
 
@@ -164,12 +151,12 @@ static bool parse_bench_args(int argc, char **argv, bench_args *a)
             if (!parse_option(a, argc, argv, &i))
                 return false;
         } else if (a->model) {
-            return usage("one MODEL only ('%s' and '%s' given)", a->model, arg);
+            return cli_usage_error(&bench_command, "one MODEL only ('%s' and '%s' given)", a->model, arg);
         } else {
             a->model = arg;
         }
     }
-    return a->model || a->help || usage("%s", "missing MODEL");
+    return a->model || a->help || cli_usage_error(&bench_command, "%s", "missing MODEL");
 }
 
 /* ---- seeded random inputs: cg_tensor_fill_random, as `convgraph run` (the

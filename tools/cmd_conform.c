@@ -34,19 +34,7 @@ typedef struct conform_counts {
     int passed, failed, skipped;
 } conform_counts;
 
-static bool usage_error(const char *fmt, ...) CG_PRINTF(1, 2);
-
-static bool usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("convgraph conform: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", stderr);
-    help_print_conform(stderr);
-    return false;
-}
+static const cli_command conform_command = {.name = "conform", .print_help = help_print_conform};
 
 /* ---- arguments ---- */
 
@@ -56,7 +44,7 @@ static bool parse_tolerance(const char *option, const char *text, double *out)
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || errno || !isfinite(v) || v < 0)
-        return usage_error("%s wants a number >= 0, not '%s'", option, text);
+        return cli_usage_error(&conform_command, "%s wants a number >= 0, not '%s'", option, text);
     *out = v;
     return true;
 }
@@ -67,7 +55,7 @@ static bool parse_timeout(const char *text, unsigned *out)
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
     if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno || v > 86400)
-        return usage_error("--timeout wants whole seconds 0..86400, not '%s'", text);
+        return cli_usage_error(&conform_command, "--timeout wants whole seconds 0..86400, not '%s'", text);
     *out = (unsigned)v;
     return true;
 }
@@ -112,8 +100,8 @@ static bool parse_option(int argc, char **argv, int *i, conform_args *a)
         return true;
     }
     if (missing)
-        return usage_error("%s needs a value", arg);
-    return usage_error("unknown option '%s'", arg);
+        return cli_usage_error(&conform_command, "%s needs a value", arg);
+    return cli_usage_error(&conform_command, "unknown option '%s'", arg);
 }
 
 static bool parse_args(int argc, char **argv, conform_args *a)
@@ -129,21 +117,21 @@ static bool parse_args(int argc, char **argv, conform_args *a)
             if (!parse_option(argc, argv, &i, a))
                 return false;
         } else if (a->n_dirs == MAX_DIRS)
-            return usage_error("at most %d folders", MAX_DIRS);
+            return cli_usage_error(&conform_command, "at most %d folders", MAX_DIRS);
         else
             a->dirs[a->n_dirs++] = arg;
     }
     if (a->help)
         return true;
     if (a->n_dirs == 0)
-        return usage_error("missing DIR");
+        return cli_usage_error(&conform_command, "missing DIR");
     int rc = a->filter_text ? regcomp(&a->filter, a->filter_text, REG_EXTENDED | REG_NOSUB) : 0;
     if (rc != 0) {
         char why[256];
         const char *text = a->filter_text;
         regerror(rc, &a->filter, why, sizeof why);
         a->filter_text = NULL; /* nothing compiled to free */
-        return usage_error("--filter '%s': %s", text, why);
+        return cli_usage_error(&conform_command, "--filter '%s': %s", text, why);
     }
     return true;
 }

@@ -75,18 +75,7 @@ void help_print_convert(FILE *out)
           out);
 }
 
-static void usage_error(const char *fmt, ...) CG_PRINTF(1, 2);
 
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("convgraph convert: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", stderr);
-    help_print_convert(stderr);
-}
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -143,7 +132,7 @@ static bool parse_threshold(const char *v, convert_options *o)
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (errno || end == v || *end || n < 0) {
-        usage_error("--external-threshold takes a byte count >= 0, not '%s'", v);
+        cli_usage_error(&convert_command, "--external-threshold takes a byte count >= 0, not '%s'", v);
         return false;
     }
     o->external_threshold = n;
@@ -159,20 +148,20 @@ static int take_option(int argc, char **argv, int *i, convert_options *o)
         return 1;
     if ((v = option_value(arg, "--output", "-o", argc, argv, i, &missing))) {
         if (o->output) {
-            usage_error("one OUT only (-o given twice)");
+            cli_usage_error(&convert_command, "one OUT only (-o given twice)");
             return -1;
         }
         o->output = v;
         return 1;
     }
     if (missing) {
-        usage_error("%s needs a file name", arg);
+        cli_usage_error(&convert_command, "%s needs a file name", arg);
         return -1;
     }
     if ((v = option_value(arg, "--external-threshold", NULL, argc, argv, i, &missing)))
         return parse_threshold(v, o) ? 1 : -1;
     if (missing) {
-        usage_error("%s needs a byte count", arg);
+        cli_usage_error(&convert_command, "%s needs a byte count", arg);
         return -1;
     }
     return 0;
@@ -711,7 +700,7 @@ int cmd_convert(int argc, char **argv)
     }
     const char *problem = options_problem(&c.o);
     if (problem) {
-        usage_error("%s", problem);
+        cli_usage_error(&convert_command, "%s", problem);
         return CLI_EXIT_USAGE;
     }
     cg_infer_options inf = {c.args.pins, c.args.n_pins, NULL};

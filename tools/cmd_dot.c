@@ -67,10 +67,7 @@ static bool output_kind(const char *path, dot_output *kind)
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fputs("convgraph dot: ", stderr);
-    fprintf(stderr, msg, arg);
-    fputs("\n\n", stderr);
-    help_print_dot(stderr);
+    cli_usage_error(&dot_command, msg, arg);
     return CLI_EXIT_USAGE;
 }
 
