@@ -9,11 +9,11 @@
 #include "convgraph/format.h"
 #include "format/onnx_internal.h"
 
-static bool read_all(int fd, unsigned char *buf, size_t len)
+bool cg_pread_all(int fd, unsigned char *buf, size_t len, int64_t offset)
 {
     size_t got = 0;
     while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(offset + (int64_t)got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -52,7 +52,7 @@ void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *s
         cg_fail(st, CG_ERR_NOMEM, "%s: out of memory reading %lld bytes", path, size);
     if (buf) {
         errno = 0;
-        if (!read_all(fd, buf, (size_t)size)) {
+        if (!cg_pread_all(fd, buf, (size_t)size, 0)) {
             cg_fail(st, CG_ERR_IO, "%s: read failed: %s", path,
                     errno ? strerror(errno) : "file shrank while reading");
             free(buf);

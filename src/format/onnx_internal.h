@@ -48,6 +48,10 @@ bool cg_onnx_dtype(int32_t code, cg_dtype *out);
 bool cg_onnx_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
                         size_t len);
 
+/* Reads exactly len bytes at offset (retrying short reads and EINTR); false on
+ * an error or an early end of file. */
+bool cg_pread_all(int fd, unsigned char *buf, size_t len, int64_t offset);
+
 /* Folder part of a path ("." when it has none); malloc'd, NULL on failure. */
 char *cg_path_dirname(const char *path);
 

@@ -344,20 +344,6 @@ static cg_code check_external_range(const cg_onnx_dims *d, external_ref *ref,
     return CG_OK;
 }
 
-static bool pread_all(int fd, unsigned char *buf, size_t len, int64_t offset)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, len - got, (off_t)(offset + (int64_t)got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        got += (size_t)n;
-    }
-    return true;
-}
-
 static cg_tensor *read_external_fd(int fd, const cg_onnx_dims *d, external_ref *ref,
                                    const tensor_src *src, cg_status *st)
 {
@@ -370,7 +356,7 @@ static cg_tensor *read_external_fd(int fd, const cg_onnx_dims *d, external_ref *
     if (check_external_range(d, ref, (int64_t)sb.st_size, src, st))
         return NULL;
     cg_tensor *out = alloc_tensor(d, src, st);
-    if (out && out->nbytes && !pread_all(fd, out->data, out->nbytes, ref->offset)) {
+    if (out && out->nbytes && !cg_pread_all(fd, out->data, out->nbytes, ref->offset)) {
         cg_fail(st, CG_ERR_IO, "%s: %s: reading external data '%s' failed", src->source,
                 src->what, ref->location);
         cg_tensor_free(out);
