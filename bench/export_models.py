@@ -10,43 +10,17 @@ nothing half-written behind. Exit status 77 when torch or torchvision is missing
 import os
 import sys
 
-OPSET = 13
-INPUT_SHAPE = (1, 3, 224, 224)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "pylib"))
+import torchmodels  # noqa: E402  (the models the tests export, built the same way)
 
-
-def builders():
-    import torchvision.models as tvm
-    return {
-        "resnet18": lambda: tvm.resnet18(weights=None),
-        "resnet50": lambda: tvm.resnet50(weights=None),
-        "mobilenet_v2": lambda: tvm.mobilenet_v2(weights=None),
-        "squeezenet1_1": lambda: tvm.squeezenet1_1(weights=None),
-    }
-
-
-def calibrate_batchnorm(model):
-    """Fresh BatchNorm layers (mean 0, variance 1) normalize nothing, so through
-    mobilenet_v2 activations shrink towards denormal floats, which some CPUs
-    compute far more slowly: the benchmark would time that, not the convolutions.
-    Averaging the statistics over two random batches keeps every layer near unit
-    scale, as trained weights would."""
-    import torch
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.momentum = None
-    model.train()
-    gen = torch.Generator().manual_seed(7)
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(4, *INPUT_SHAPE[1:], generator=gen))
-    model.eval()
+OPSET = torchmodels.OPSET
+INPUT_SHAPE = torchmodels.INPUT_SHAPE
+BENCH_MODELS = ("resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1")
 
 
 def export(name, path):
     import torch
-    torch.manual_seed(0)
-    model = builders()[name]()
-    calibrate_batchnorm(model)
+    model = torchmodels.build(name, calibrate=True)
     tmp = path + ".tmp"
     with torch.no_grad():
         torch.onnx.export(model, torch.zeros(*INPUT_SHAPE), tmp, opset_version=OPSET,
@@ -67,7 +41,7 @@ def main(argv):
     out_dir = argv[1]
     os.makedirs(out_dir, exist_ok=True)
     for name in argv[2:]:
-        if name not in builders():
+        if name not in BENCH_MODELS:
             print(f"export_models.py: unknown model {name}", file=sys.stderr)
             return 2
         path = os.path.join(out_dir, name + ".onnx")

@@ -6,34 +6,11 @@ already exist are reused, so a build tree exports once.
 import os
 import sys
 
-OPSET = 13
-INPUT_SHAPE = (1, 3, 224, 224)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import torchmodels  # noqa: E402  (tests/pylib: the one place models are built)
 
-
-def _builders():
-    import torchvision.models as tvm
-    from torchvision.models import segmentation
-    return {
-        "resnet18": lambda: tvm.resnet18(weights=None),
-        "mobilenet_v2": lambda: tvm.mobilenet_v2(weights=None),
-        "squeezenet1_1": lambda: tvm.squeezenet1_1(weights=None),
-        # aux heads only exist in training mode; skipping init keeps the export fast.
-        "googlenet": lambda: tvm.googlenet(weights=None, aux_logits=False, init_weights=False),
-        # Channel shuffle: Reshape/Transpose/Slice fed by Shape arithmetic.
-        "shufflenet_v2_x0_5": lambda: tvm.shufflenet_v2_x0_5(weights=None),
-        # Asymmetric 1x7/7x1 kernels, AveragePool with padding.
-        "inception_v3": lambda: tvm.inception_v3(weights=None, aux_logits=False,
-                                                 init_weights=False),
-        "densenet121": lambda: tvm.densenet121(weights=None),
-        # HardSwish/HardSigmoid, squeeze-and-excitation Mul broadcasts.
-        "mobilenet_v3_small": lambda: tvm.mobilenet_v3_small(weights=None),
-        "efficientnet_b0": lambda: tvm.efficientnet_b0(weights=None),
-        # LayerNorm decomposed into ReduceMean/Sub/Pow/Sqrt/Div, Transpose.
-        "convnext_tiny": lambda: tvm.convnext_tiny(weights=None),
-        # Segmentation: Resize back to the input's size, computed from its Shape.
-        "lraspp_mobilenet_v3_large": lambda: segmentation.lraspp_mobilenet_v3_large(
-            weights=None, weights_backbone=None),
-    }
+OPSET = torchmodels.OPSET
+INPUT_SHAPE = torchmodels.INPUT_SHAPE
 
 
 # (file stem, architecture, dynamic batch axis?). A dynamic export's static twin is
@@ -58,8 +35,7 @@ EXPORTS = [
 
 def _export(arch, dynamic_batch, path):
     import torch
-    torch.manual_seed(0)
-    model = _builders()[arch]().eval()
+    model = torchmodels.build(arch)
     dynamic_axes = {"input": {0: "N"}, "logits": {0: "N"}} if dynamic_batch else None
     tmp = "%s.%d.part" % (path, os.getpid())  # two test runs may export at once
     with torch.no_grad():

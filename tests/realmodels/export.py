@@ -16,30 +16,24 @@ import os
 import shutil
 import sys
 
-OPSET = 13
-INPUT_SHAPE = (1, 3, 224, 224)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import torchmodels  # noqa: E402  (tests/pylib: the one place models are built)
+
+OPSET = torchmodels.OPSET
+INPUT_SHAPE = torchmodels.INPUT_SHAPE
 DATA_SETS = 2
 
 
-def builders():
-    import torchvision.models as tvm
-    return {
-        "resnet18": lambda: tvm.resnet18(weights=None),
-        "mobilenet_v2": lambda: tvm.mobilenet_v2(weights=None),
-        "squeezenet1_1": lambda: tvm.squeezenet1_1(weights=None),
-        # aux heads only exist in training mode; init_weights=False skips scipy's
-        # truncated-normal init (slow), the weights stay torch's default init.
-        "googlenet": lambda: tvm.googlenet(weights=None, aux_logits=False, init_weights=False),
-    }
-
-
-STAMP = "exported_by"  # the hash of this script; a changed script exports again
+STAMP = "exported_by"  # the hash of this script and torchmodels; a change exports again
 
 
 def script_hash():
     import hashlib
-    with open(os.path.abspath(__file__), "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    h = hashlib.sha256()
+    for path in (os.path.abspath(__file__), torchmodels.__file__):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
 
 
 def is_complete(folder):
@@ -50,24 +44,6 @@ def is_complete(folder):
         return False
 
 
-def calibrate_batchnorm(model):
-    """Fresh BatchNorm layers hold mean 0 and variance 1, which normalize nothing:
-    through mobilenet_v2's 52 layers the logits shrink to about 1e-9, and any
-    output within atol 1e-4 of zero would pass. Running the statistics over random
-    batches (what training would do) keeps every layer's output near unit scale,
-    so the comparison tests the numbers."""
-    import torch
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.momentum = None  # a plain average over the calibration batches
-    model.train()
-    gen = torch.Generator().manual_seed(7)
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(4, *INPUT_SHAPE[1:], generator=gen))
-    model.eval()
-
-
 def save_tensor(array, name, path):
     from onnx import numpy_helper
     with open(path, "wb") as f:
@@ -76,9 +52,7 @@ def save_tensor(array, name, path):
 
 def export(name, folder):
     import torch
-    torch.manual_seed(0)
-    model = builders()[name]()
-    calibrate_batchnorm(model)
+    model = torchmodels.build(name, calibrate=True)
     part = f"{folder}.{os.getpid()}.part"  # two test runs may export at once
     shutil.rmtree(part, ignore_errors=True)
     os.makedirs(part)
