@@ -9,7 +9,10 @@
 #include "convgraph/tensor.h"
 
 /* ONNX ModelProto from a file; external data is resolved relative to the file's
- * folder. The result is topologically sorted. NULL with st filled on error. */
+ * folder. The result is topologically sorted. NULL with st filled on error.
+ * The file is mapped, and initializers aligned in it are used in place until
+ * cg_graph_free: replacing the file (rename, as cg_onnx_save does) is safe,
+ * truncating it in place while the graph lives is not (SIGBUS on access). */
 cg_graph *cg_onnx_load(const char *path, cg_status *st);
 /* Same, from memory; `source` names it in messages, `base_dir` resolves external
  * data (NULL: external data is an error). */

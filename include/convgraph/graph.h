@@ -132,6 +132,11 @@ typedef struct cg_graph {
     bool file_order_sorted; /* set by cg_graph_toposort: nodes were already in order */
     cg_strpool *pool; /* symbols and expressions */
     struct cg_name_index *index; /* name -> value index */
+    /* Storage that borrowed initializer tensors point into (the mapped model
+     * file, a block of copied weights); cg_graph_free calls
+     * release_backing(backing) after freeing the values. NULL when none. */
+    void *backing;
+    void (*release_backing)(void *backing);
 } cg_graph;
 
 cg_graph *cg_graph_new(const char *source);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,13 +40,20 @@ static long long checked_size(int fd, const char *path, size_t max_bytes, cg_sta
     return (long long)sb.st_size;
 }
 
-void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *st)
+/* Opens path for reading; -1 with st filled. */
+static int open_input(const char *path, cg_status *st)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block us */
-    if (fd < 0) {
+    if (fd < 0)
         cg_fail(st, CG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return fd;
+}
+
+void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *st)
+{
+    int fd = open_input(path, st);
+    if (fd < 0)
         return NULL;
-    }
     long long size = checked_size(fd, path, max_bytes, st);
     unsigned char *buf = size < 0 ? NULL : malloc(size ? (size_t)size : 1);
     if (size >= 0 && !buf)
@@ -63,6 +71,34 @@ void *cg_read_file(const char *path, size_t *len, size_t max_bytes, cg_status *s
     if (buf)
         *len = (size_t)size;
     return buf;
+}
+
+/* Mapping instead of reading: the pages a caller never touches (weights that
+ * `shapes` does not need) are never copied, nor even faulted in. */
+cg_code cg_map_file(const char *path, size_t max_bytes, void **map, size_t *len, int *fd_out,
+                    cg_status *st)
+{
+    *map = NULL;
+    *len = 0;
+    *fd_out = -1;
+    int fd = open_input(path, st);
+    if (fd < 0)
+        return CG_ERR_IO;
+    long long size = checked_size(fd, path, max_bytes, st);
+    cg_code rc = size < 0 ? CG_ERR_IO : CG_OK;
+    void *m = NULL;
+    if (size > 0 &&
+        (m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        rc = cg_fail(st, errno == ENOMEM ? CG_ERR_NOMEM : CG_ERR_IO, "%s: cannot map: %s", path,
+                     strerror(errno));
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    *map = m;
+    *len = (size_t)size;
+    *fd_out = fd;
+    return CG_OK;
 }
 
 char *cg_path_dirname(const char *path)

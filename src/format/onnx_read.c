@@ -14,6 +14,10 @@ typedef struct onnx_reader {
     const char *source;
     const char *base_dir;
     cg_status *st;
+    /* The initializers' raw_data, cut out before unpacking (one per initializer);
+     * NULL when protobuf-c unpacked the file as it was. */
+    const cg_onnx_payload *payloads;
+    cg_onnx_weights *weights; /* where those bytes go */
 } onnx_reader;
 
 /* ---- nesting guard: walks the wire format with the message descriptors ---- */
@@ -138,7 +142,9 @@ static cg_code read_initializer(onnx_reader *r, Onnx__TensorProto *t, size_t ind
     v->is_initializer = true;
     if (t->has_data_type && t->data_type == CG_STRING)
         return read_string_initializer(r, t, what, v);
-    cg_tensor *data = cg_onnx_tensor_decode(t, r->source, r->base_dir, what, r->st);
+    cg_onnx_raw raw = {r->payloads ? &r->payloads[index] : NULL, r->weights};
+    cg_tensor *data = cg_onnx_tensor_decode(t, raw.payload && raw.payload->present ? &raw : NULL,
+                                            r->source, r->base_dir, what, r->st);
     if (!data)
         return r->st ? r->st->code : CG_ERR_FORMAT;
     v->data = data;
@@ -155,6 +161,9 @@ static cg_code read_initializers(onnx_reader *r, const Onnx__GraphProto *gp)
         return cg_fail(r->st, CG_ERR_UNSUPPORTED,
                        "%s: sparse initializer '%s' is not supported", r->source, name);
     }
+    if (r->payloads &&
+        !cg_onnx_weights_reserve(r->weights, gp->initializer, r->payloads, gp->n_initializer))
+        return cg_fail(r->st, CG_ERR_NOMEM, "%s: out of memory for the initializers", r->source);
     for (size_t i = 0; i < gp->n_initializer; i++) {
         cg_code rc = read_initializer(r, gp->initializer[i], i);
         if (rc)
@@ -383,7 +392,7 @@ static cg_code read_tensor_attr(onnx_reader *r, cg_node *n, cg_attr *a,
     char what[400], label[200];
     snprintf(what, sizeof what, "node %s (%s): attribute '%s'",
              cg_node_label(r->g, n, label, sizeof label), n->op_type, ap->name);
-    a->t = cg_onnx_tensor_decode(ap->t, r->source, r->base_dir, what, r->st);
+    a->t = cg_onnx_tensor_decode(ap->t, NULL, r->source, r->base_dir, what, r->st);
     return a->t ? CG_OK : (r->st ? r->st->code : CG_ERR_FORMAT);
 }
 
@@ -522,12 +531,24 @@ static cg_code read_graph(onnx_reader *r, const Onnx__ModelProto *m)
     return rc;
 }
 
-static Onnx__ModelProto *unpack_model(const void *buf, size_t len, const char *source,
-                                      cg_status *st)
+/* Unpacks buf with the initializers' raw_data cut out (into *stripped), or buf
+ * itself where cutting declines: malformed data then gets protobuf-c's verdict
+ * and message, as every other file does. */
+static Onnx__ModelProto *unpack_model(const uint8_t *buf, size_t len, const char *source,
+                                      cg_onnx_stripped *stripped, cg_status *st)
 {
     if (len == 0) {
         cg_fail(st, CG_ERR_FORMAT, "%s: empty file, not an ONNX model", source);
         return NULL;
+    }
+    cg_code cut = cg_onnx_strip_weights(buf, len, stripped);
+    if (cut == CG_ERR_NOMEM) {
+        cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", source);
+        return NULL;
+    }
+    if (cut == CG_OK) {
+        buf = stripped->msg;
+        len = stripped->len;
     }
     if (!cg_onnx_nesting_ok(&onnx__model_proto__descriptor, buf, len)) {
         cg_fail(st, CG_ERR_FORMAT, "%s: not a valid ONNX model (messages nested more than %d "
@@ -535,46 +556,80 @@ static Onnx__ModelProto *unpack_model(const void *buf, size_t len, const char *s
         return NULL;
     }
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-    if (!m)
+    /* one payload per initializer follows from the wire format; checked anyway,
+     * as read_initializer indexes the payloads by initializer */
+    bool miscounted = m && m->graph && cut == CG_OK &&
+                      m->graph->n_initializer != stripped->n_payloads;
+    if (!m || miscounted)
         cg_fail(st, CG_ERR_FORMAT, "%s: not a valid ONNX model (protobuf parse failed)", source);
-    else if (!m->graph) {
+    else if (!m->graph)
         cg_fail(st, CG_ERR_FORMAT, "%s: not a valid ONNX model (no graph)", source);
+    if (m && (!m->graph || miscounted)) {
         onnx__model_proto__free_unpacked(m, NULL);
         m = NULL;
     }
     return m;
 }
 
+/* Reads the model in buf into a new graph that keeps `weights` (released here
+ * on failure) as its backing. */
+static cg_graph *load_model(const uint8_t *buf, size_t len, const char *source,
+                            const char *base_dir, cg_onnx_weights *weights, cg_status *st)
+{
+    cg_onnx_stripped stripped = {0};
+    Onnx__ModelProto *m = unpack_model(buf, len, source, &stripped, st);
+    cg_graph *g = m ? cg_graph_new(source) : NULL;
+    if (g) {
+        g->backing = weights;
+        g->release_backing = cg_onnx_weights_release;
+        onnx_reader r = {g, source, base_dir, st, stripped.msg ? stripped.payloads : NULL,
+                         weights};
+        if (read_graph(&r, m)) {
+            cg_graph_free(g);
+            g = NULL;
+        } else {
+            cg_onnx_weights_loaded(weights);
+        }
+    } else {
+        if (m)
+            cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", source);
+        cg_onnx_weights_release(weights);
+    }
+    if (m)
+        onnx__model_proto__free_unpacked(m, NULL);
+    cg_onnx_stripped_free(&stripped);
+    return g;
+}
+
 cg_graph *cg_onnx_load_buffer(const void *buf, size_t len, const char *source,
                               const char *base_dir, cg_status *st)
 {
     source = source ? source : "<memory>";
-    Onnx__ModelProto *m = unpack_model(buf, len, source, st);
-    if (!m)
-        return NULL;
-    onnx_reader r = {cg_graph_new(source), source, base_dir, st};
-    cg_code rc = r.g ? read_graph(&r, m)
-                     : cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", source);
-    onnx__model_proto__free_unpacked(m, NULL);
-    if (rc) {
-        cg_graph_free(r.g);
+    cg_onnx_weights *w = cg_onnx_weights_new(NULL, 0, -1); /* buf is the caller's: copy */
+    if (!w) {
+        cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", source);
         return NULL;
     }
-    return r.g;
+    return load_model(buf, len, source, base_dir, w, st);
 }
 
+/* The file is mapped, not read: weights stay in the page cache until something
+ * reads them, and aligned ones are never copied at all. */
 cg_graph *cg_onnx_load(const char *path, cg_status *st)
 {
+    void *map;
     size_t len;
-    void *buf = cg_read_file(path, &len, CG_ONNX_MAX_FILE_BYTES, st);
-    if (!buf)
+    int fd;
+    if (cg_map_file(path, CG_ONNX_MAX_FILE_BYTES, &map, &len, &fd, st))
         return NULL;
-    char *dir = cg_path_dirname(path);
-    cg_graph *g = dir ? cg_onnx_load_buffer(buf, len, path, dir, st) : NULL;
-    if (!dir)
+    cg_onnx_weights *w = cg_onnx_weights_new(map, len, fd);
+    char *dir = w ? cg_path_dirname(path) : NULL;
+    cg_graph *g = dir ? load_model(map, len, path, dir, w, st) : NULL;
+    if (!dir) {
+        cg_onnx_weights_release(w);
         cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", path);
+    }
     free(dir);
-    free(buf);
     return g;
 }
 
@@ -597,7 +652,7 @@ cg_tensor *cg_onnx_read_tensor(const char *path, cg_status *st)
     if (dir) {
         char what[300];
         snprintf(what, sizeof what, "tensor '%s'", t->name ? t->name : "");
-        out = cg_onnx_tensor_decode(t, path, dir, what, st);
+        out = cg_onnx_tensor_decode(t, NULL, path, dir, what, st);
     } else if (t) {
         cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", path);
     }

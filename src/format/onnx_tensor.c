@@ -100,8 +100,7 @@ static bool host_is_little_endian(void)
     return first == 1;
 }
 
-/* Bytes of one scalar component (complex numbers are two). */
-static size_t component_size(cg_dtype dtype)
+size_t cg_onnx_component_size(cg_dtype dtype)
 {
     size_t size = cg_dtype_size(dtype);
     return dtype == CG_COMPLEX64 || dtype == CG_COMPLEX128 ? size / 2 : size;
@@ -131,28 +130,62 @@ static cg_tensor *alloc_tensor(const cg_onnx_dims *d, const tensor_src *src, cg_
     return out;
 }
 
+static bool raw_size_matches(const cg_onnx_dims *d, size_t len, const tensor_src *src,
+                             cg_status *st)
+{
+    if (len == d->nbytes)
+        return true;
+    char dims[128];
+    cg_fail(st, CG_ERR_FORMAT, "%s: %s: raw_data has %zu bytes but dims %s of %s need %zu",
+            src->source, src->what, len, format_dims(d->dims, (size_t)d->rank, dims, sizeof dims),
+            cg_dtype_name(d->dtype), d->nbytes);
+    return false;
+}
+
 /* The tensor takes protobuf-c's raw_data buffer (malloc'd by its default
  * allocator) instead of a copy: weights are the bulk of a model file, and one
  * more copy costs load time and peak memory. */
 static cg_tensor *adopt_raw(const cg_onnx_dims *d, ProtobufCBinaryData *raw,
                             const tensor_src *src, cg_status *st)
 {
-    if (raw->len != d->nbytes) {
-        char dims[128];
-        cg_fail(st, CG_ERR_FORMAT, "%s: %s: raw_data has %zu bytes but dims %s of %s need %zu",
-                src->source, src->what, raw->len,
-                format_dims(d->dims, (size_t)d->rank, dims, sizeof dims),
-                cg_dtype_name(d->dtype), d->nbytes);
+    if (!raw_size_matches(d, raw->len, src, st))
         return NULL;
-    }
     cg_tensor *out = alloc_tensor(d, src, st); /* its zeroed buffer is never touched */
     if (out && raw->len) {
         free(out->data);
         out->data = raw->data;
         raw->data = NULL; /* protobuf-c frees bytes fields only when non-NULL */
         raw->len = 0;
-        little_endian_to_host(out->data, out->nbytes, component_size(out->dtype));
+        little_endian_to_host(out->data, out->nbytes, cg_onnx_component_size(out->dtype));
     }
+    return out;
+}
+
+/* raw_data left out of the message (cg_onnx_strip_weights): the tensor borrows
+ * its bytes from the weights storage the graph keeps alive. */
+static cg_tensor *borrow_raw(const cg_onnx_dims *d, const cg_onnx_raw *raw,
+                             const tensor_src *src, cg_status *st)
+{
+    if (!raw_size_matches(d, raw->payload->len, src, st))
+        return NULL;
+    cg_tensor *out = calloc(1, sizeof *out);
+    if (!out) {
+        cg_fail(st, CG_ERR_NOMEM, "%s: %s: out of memory", src->source, src->what);
+        return NULL;
+    }
+    void *data = NULL;
+    if (d->nbytes && !(data = cg_onnx_weights_place(raw->weights, raw->payload->data, d->nbytes,
+                                                   cg_onnx_component_size(d->dtype)))) {
+        free(out);
+        cg_fail(st, CG_ERR_IO, "%s: %s: reading %zu bytes of raw_data failed", src->source,
+                src->what, d->nbytes);
+        return NULL;
+    }
+    if (cg_tensor_view_init(out, d->dtype, d->rank, d->dims, data, st)) {
+        free(out); /* not reached: cg_onnx_tensor_dims checked what view_init checks */
+        return NULL;
+    }
+    little_endian_to_host(out->data, out->nbytes, cg_onnx_component_size(out->dtype));
     return out;
 }
 
@@ -363,7 +396,7 @@ static cg_tensor *read_external_fd(int fd, const cg_onnx_dims *d, external_ref *
         return NULL;
     }
     if (out)
-        little_endian_to_host(out->data, out->nbytes, component_size(out->dtype));
+        little_endian_to_host(out->data, out->nbytes, cg_onnx_component_size(out->dtype));
     return out;
 }
 
@@ -432,8 +465,9 @@ static cg_tensor *read_external(const cg_onnx_dims *d, const Onnx__TensorProto *
 
 /* ---- decode ---- */
 
-cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const char *source,
-                                 const char *base_dir, const char *what, cg_status *st)
+cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const cg_onnx_raw *raw,
+                                 const char *source, const char *base_dir, const char *what,
+                                 cg_status *st)
 {
     tensor_src src = {source, base_dir, what};
     cg_onnx_dims d;
@@ -445,7 +479,8 @@ cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const char *source,
     }
     bool external = t->has_data_location &&
                     t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-    bool has_raw = t->has_raw_data && t->raw_data.len > 0;
+    size_t raw_len = raw ? raw->payload->len : t->raw_data.len;
+    bool has_raw = t->has_raw_data && raw_len > 0;
     /* onnx.proto: the values live in exactly one place */
     if ((external || t->has_raw_data) && typed_value_count(t)) {
         cg_fail(st, CG_ERR_FORMAT, "%s: %s: tensor has both %s and typed data fields", source,
@@ -460,6 +495,6 @@ cg_tensor *cg_onnx_tensor_decode(Onnx__TensorProto *t, const char *source,
     if (external)
         return read_external(&d, t, &src, st);
     if (t->has_raw_data)
-        return adopt_raw(&d, &t->raw_data, &src, st);
+        return raw ? borrow_raw(&d, raw, &src, st) : adopt_raw(&d, &t->raw_data, &src, st);
     return copy_typed(&d, t, &src, st);
 }

@@ -157,6 +157,8 @@ void cg_graph_free(cg_graph *g)
     cg_strpool_free(g->pool);
     free(g->source);
     free(g->name);
+    if (g->release_backing)
+        g->release_backing(g->backing);
     free(g);
 }
 

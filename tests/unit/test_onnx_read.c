@@ -913,6 +913,243 @@ static void test_tensor_file_refuses_strings(void **state)
     assert_msg_has(&st, "tensor 's': string tensors are not supported");
 }
 
+/* ---- initializer bytes cut out before unpacking (onnx_strip.c, onnx_weights.c) ---- */
+
+/* A float initializer of n raw values base, base + 1, ... (little-endian host,
+ * like the external data fixture). */
+static Onnx__TensorProto *raw_floats(const char *name, int64_t n, float base)
+{
+    Onnx__TensorProto *t = tensor(name, CG_FLOAT, 1, (int64_t[]){n});
+    float *v = arena_calloc((size_t)n, sizeof *v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = base + (float)i;
+    t->has_raw_data = 1;
+    t->raw_data.len = (size_t)n * sizeof *v;
+    t->raw_data.data = (uint8_t *)v;
+    return t;
+}
+
+/* Payload lengths of 1-, 2- and 3-byte varints, a Constant whose tensor has
+ * raw_data of its own, and a doc string after the graph. */
+static Onnx__ModelProto *model_with_weights(void)
+{
+    Onnx__ModelProto *m = model(8, "", 13);
+    APPEND(m->graph->initializer, m->graph->n_initializer, raw_floats("a", 1, 1));
+    APPEND(m->graph->initializer, m->graph->n_initializer, raw_floats("b", 40, 2));
+    APPEND(m->graph->initializer, m->graph->n_initializer, raw_floats("c", 5000, 3));
+    const char *outs[] = {"k"};
+    Onnx__NodeProto *n = node("k", "Constant", 0, NULL, 1, outs);
+    attr(n, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR)->t = raw_floats("", 3, 7);
+    APPEND(m->graph->node, m->graph->n_node, n);
+    m->doc_string = str("after the graph");
+    return m;
+}
+
+/* data may be a payload at any offset: read through memcpy, not a float *. */
+static void assert_floats_from(const void *data, int64_t n, float base)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v;
+        memcpy(&v, (const uint8_t *)data + i * 4, sizeof v);
+        if (v != base + (float)i)
+            fail_msg("value %lld is %g, not %g", (long long)i, v, base + (float)i);
+    }
+}
+
+static void test_strip_recomputes_nested_lengths(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = pack(&model_with_weights()->base, &len);
+    cg_onnx_stripped s;
+    assert_int_equal(cg_onnx_strip_weights(buf, len, &s), CG_OK);
+    assert_int_equal(s.n_payloads, 3);
+    const int64_t counts[] = {1, 40, 5000};
+    for (int i = 0; i < 3; i++) {
+        assert_true(s.payloads[i].present);
+        assert_int_equal(s.payloads[i].len, counts[i] * 4);
+        assert_true(s.payloads[i].data > buf && s.payloads[i].data < buf + len);
+        assert_floats_from(s.payloads[i].data, counts[i], (float)(i + 1));
+    }
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, s.len, s.msg);
+    assert_non_null(m);
+    /* every enclosing length is right: protobuf-c packs the result to the same bytes */
+    uint8_t *again = pack(&m->base, &len);
+    assert_int_equal(len, s.len);
+    assert_memory_equal(again, s.msg, len);
+    assert_int_equal(m->graph->n_initializer, 3);
+    for (int i = 0; i < 3; i++) {
+        const Onnx__TensorProto *t = m->graph->initializer[i];
+        assert_true(t->has_raw_data && t->raw_data.len == 0); /* the field stays, empty */
+        assert_int_equal(t->dims[0], counts[i]);
+    }
+    assert_string_equal(m->graph->initializer[2]->name, "c");
+    /* raw_data outside the initializers is left where it is */
+    const Onnx__TensorProto *k = m->graph->node[0]->attribute[0]->t;
+    assert_int_equal(k->raw_data.len, 12);
+    assert_floats_from(k->raw_data.data, 3, 7);
+    assert_string_equal(m->doc_string, "after the graph");
+    onnx__model_proto__free_unpacked(m, NULL);
+    cg_onnx_stripped_free(&s);
+}
+
+/* Length-delimited field `number` holding the n bytes of body, at out. */
+static size_t put_field(uint8_t *out, unsigned number, const uint8_t *body, size_t n)
+{
+    out[0] = (uint8_t)(number << 3 | 2);
+    out[1] = (uint8_t)n; /* n < 128 here */
+    memcpy(out + 2, body, n);
+    return n + 2;
+}
+
+static void assert_declined(const uint8_t *buf, size_t len)
+{
+    cg_onnx_stripped s;
+    assert_int_equal(cg_onnx_strip_weights(buf, len, &s), CG_ERR_FORMAT);
+    assert_null(s.msg);
+    cg_status st;
+    assert_load_fails(cg_onnx_load_buffer(buf, len, "test.onnx", NULL, &st), &st, CG_ERR_FORMAT,
+                      "not a valid ONNX model");
+}
+
+static void test_strip_declines_malformed_bytes(void **state)
+{
+    (void)state;
+    assert_declined((const uint8_t[]){0x80}, 1);             /* key varint cut */
+    assert_declined((const uint8_t[]){0x3a, 0x80}, 2);       /* graph length cut */
+    assert_declined((const uint8_t[]){0x3a, 0x05, 0x00}, 3); /* graph past the end */
+    assert_declined((const uint8_t[]){0x3b, 0x3c}, 2);       /* graph as a group */
+    /* graph > initializer > raw_data claiming 10 bytes of 2: the outer lengths agree */
+    uint8_t tensor_bytes[] = {0x4a, 0x0a, 'x', 'y'}, graph[16], buf[32];
+    size_t n = put_field(graph, 5, tensor_bytes, sizeof tensor_bytes);
+    assert_declined(buf, put_field(buf, 7, graph, n));
+    /* every cut of a real model is either declined or still well-formed */
+    size_t len;
+    uint8_t *model_bytes = pack(&model_with_weights()->base, &len);
+    for (size_t cut = 0; cut < len; cut++) {
+        cg_onnx_stripped s;
+        cg_code rc = cg_onnx_strip_weights(model_bytes, cut, &s);
+        assert_true(rc == CG_OK || rc == CG_ERR_FORMAT);
+        assert_true(s.n_payloads <= 3);
+        cg_onnx_stripped_free(&s);
+    }
+}
+
+/* protobuf merges a graph given twice; the cut declines and protobuf-c reads it. */
+static void test_graph_given_twice_still_loads(void **state)
+{
+    (void)state;
+    Onnx__ModelProto *m = model(8, "", 13);
+    APPEND(m->graph->initializer, m->graph->n_initializer, raw_floats("a", 4, 1));
+    size_t len, extra_len;
+    uint8_t *first = pack(&m->base, &len);
+    Onnx__GraphProto *g2 = arena_calloc(1, sizeof *g2);
+    onnx__graph_proto__init(g2);
+    APPEND(g2->initializer, g2->n_initializer, raw_floats("b", 2, 5));
+    Onnx__ModelProto *only_graph = arena_calloc(1, sizeof *only_graph);
+    onnx__model_proto__init(only_graph);
+    only_graph->graph = g2;
+    uint8_t *second = pack(&only_graph->base, &extra_len);
+    uint8_t *both = arena_calloc(len + extra_len, 1);
+    memcpy(both, first, len);
+    memcpy(both + len, second, extra_len);
+    cg_onnx_stripped s;
+    assert_int_equal(cg_onnx_strip_weights(both, len + extra_len, &s), CG_ERR_FORMAT);
+    cg_status st;
+    cg_graph *g = cg_onnx_load_buffer(both, len + extra_len, "test.onnx", NULL, &st);
+    if (!g)
+        fail_msg("%s", st.msg);
+    assert_floats_from(value(g, "a")->data->data, 4, 1);
+    assert_floats_from(value(g, "b")->data->data, 2, 5);
+    cg_graph_free(g);
+}
+
+/* Initializers of several dtypes at assorted offsets, loaded from a file: each
+ * one aligned for its dtype in the mapping is used in place, every other one is
+ * copied to a 64-byte boundary; from memory, everything is copied. */
+static void test_weights_aligned_in_place_or_copied(void **state)
+{
+    (void)state;
+    enum { N = 9 };
+    Onnx__ModelProto *m = model(8, "", 13);
+    const char *names[N] = {"w", "w1", "w12", "w123", "w1234", "w12345", "i64", "i64b", "u8"};
+    for (int i = 0; i < 6; i++)
+        APPEND(m->graph->initializer, m->graph->n_initializer,
+               raw_floats(names[i], 3 + i, (float)(10 * i)));
+    static int64_t longs[] = {-1, 1LL << 40, 3};
+    static uint8_t bytes[] = {1, 2, 3};
+    for (int i = 6; i < N; i++) {
+        Onnx__TensorProto *t = tensor(names[i], i < 8 ? CG_INT64 : CG_UINT8, 1, (int64_t[]){3});
+        t->has_raw_data = 1;
+        t->raw_data.len = i < 8 ? sizeof longs : sizeof bytes;
+        t->raw_data.data = i < 8 ? (uint8_t *)longs : bytes;
+        APPEND(m->graph->initializer, m->graph->n_initializer, t);
+    }
+    size_t len;
+    uint8_t *buf = pack(&m->base, &len);
+    cg_onnx_stripped s;
+    assert_int_equal(cg_onnx_strip_weights(buf, len, &s), CG_OK);
+    write_temp(buf, len);
+    cg_status st;
+    cg_graph *from_file = cg_onnx_load(tmp_path, &st);
+    unlink(tmp_path);
+    if (!from_file)
+        fail_msg("%s", st.msg);
+    cg_graph *from_memory = cg_onnx_load_buffer(buf, len, "test.onnx", NULL, &st);
+    assert_non_null(from_memory);
+    int in_place = 0, copied = 0;
+    for (int i = 0; i < N; i++) {
+        const cg_tensor *f = value(from_file, names[i])->data,
+                        *c = value(from_memory, names[i])->data;
+        size_t align = cg_dtype_size(f->dtype), offset = (size_t)(s.payloads[i].data - buf);
+        uintptr_t at = (uintptr_t)f->data;
+        assert_true(f->borrowed && c->borrowed); /* both live in the graph's backing */
+        assert_int_equal(at % align, 0);
+        if (offset % align == 0) {
+            assert_int_equal(at % 4096, offset % 4096); /* the mapping starts on a page */
+            in_place += align > 1;
+        } else {
+            assert_int_equal(at % 64, 0);
+            copied++;
+        }
+        assert_int_equal((uintptr_t)c->data % 64, 0);
+        assert_memory_equal(f->data, s.payloads[i].data, s.payloads[i].len);
+        assert_memory_equal(c->data, s.payloads[i].data, s.payloads[i].len);
+    }
+    assert_true(in_place > 0 && copied > 0); /* the names above give both kinds */
+    assert_int_equal(cg_tensor_get_i64(value(from_file, "i64b")->data, 1), 1LL << 40);
+    cg_graph_free(from_file);
+    cg_graph_free(from_memory);
+    cg_onnx_stripped_free(&s);
+}
+
+/* A file's raw_data is checked against dims as a buffer's is. */
+static void test_file_raw_data_must_match_dims(void **state)
+{
+    (void)state;
+    Onnx__ModelProto *m = model(8, "", 13);
+    Onnx__TensorProto *t = tensor("r", CG_INT32, 2, (int64_t[]){1, 2});
+    t->has_raw_data = 1;
+    t->raw_data.len = 7;
+    t->raw_data.data = (uint8_t *)"1234567";
+    APPEND(m->graph->initializer, m->graph->n_initializer, t);
+    size_t len;
+    uint8_t *buf = pack(&m->base, &len);
+    write_temp(buf, len);
+    cg_status st;
+    cg_graph *g = cg_onnx_load(tmp_path, &st);
+    unlink(tmp_path);
+    assert_null(g);
+    assert_int_equal(st.code, CG_ERR_FORMAT);
+    assert_msg_has(&st, tmp_path);
+    assert_msg_has(&st, "initializer 'r': raw_data has 7 bytes but dims [1,2] of int32 need 8");
+    write_temp(buf, len - 3); /* cut short: the same message as a buffer gets */
+    g = cg_onnx_load(tmp_path, &st);
+    unlink(tmp_path);
+    assert_null(g);
+    assert_msg_has(&st, "not a valid ONNX model (protobuf parse failed)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -939,6 +1176,11 @@ int main(void)
         cmocka_unit_test_teardown(test_real_backend_model_and_tensor, arena_teardown),
         cmocka_unit_test_teardown(test_read_file_limits, arena_teardown),
         cmocka_unit_test_teardown(test_tensor_file_refuses_strings, arena_teardown),
+        cmocka_unit_test_teardown(test_strip_recomputes_nested_lengths, arena_teardown),
+        cmocka_unit_test_teardown(test_strip_declines_malformed_bytes, arena_teardown),
+        cmocka_unit_test_teardown(test_graph_given_twice_still_loads, arena_teardown),
+        cmocka_unit_test_teardown(test_weights_aligned_in_place_or_copied, arena_teardown),
+        cmocka_unit_test_teardown(test_file_raw_data_must_match_dims, arena_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
