@@ -59,6 +59,22 @@ static void format_op_versions(size_t first, size_t *next, char *buf, size_t len
     *next = i;
 }
 
+/* The internal ops a FAST session inserts (domain CG_LAYOUT_DOMAIN, e.g.
+ * convgraph.Relayout) are no model's ops: the list, and README, leave them out. */
+static bool op_listed(size_t i)
+{
+    return strcmp(cg_op_at(i)->domain, CG_LAYOUT_DOMAIN) != 0;
+}
+
+/* The first listed registry entry from i on; cg_op_count() when none. */
+static size_t next_listed(size_t i)
+{
+    size_t n = cg_op_count();
+    while (i < n && !op_listed(i))
+        i++;
+    return i;
+}
+
 static void print_supported_ops(FILE *out)
 {
     wrap_state w = {out, strlen(HELP_INDENT)};
@@ -67,10 +83,11 @@ static void print_supported_ops(FILE *out)
           "(*: some of these versions have shape inference but no kernel yet, so `run`\n"
           "refuses models that use them and `conform` skips them):\n" HELP_INDENT,
           out);
-    for (size_t i = 0; i < n;) {
+    for (size_t i = next_listed(0); i < n;) {
         char item[128];
         size_t next;
         format_op_versions(i, &next, item, sizeof item);
+        next = next_listed(next);
         wrap_item(&w, item, next >= n);
         i = next;
     }

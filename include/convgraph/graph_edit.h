@@ -43,6 +43,8 @@ bool cg_node_remove_attr(cg_node *n, const char *name);
 /* Sets (replacing any previous value) an INTS attribute. */
 cg_code cg_node_set_ints(cg_node *n, const char *name, const int64_t *v, int count,
                          cg_status *st);
+/* Sets (replacing any previous value) a STRING attribute. */
+cg_code cg_node_set_string(cg_node *n, const char *name, const char *s, cg_status *st);
 /* Deep copy of src into dst (dst is overwritten, not cleared first). */
 cg_code cg_attr_copy(cg_attr *dst, const cg_attr *src, cg_status *st);
 /* Appends a deep copy of src to the node's attributes. */

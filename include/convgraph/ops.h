@@ -95,6 +95,14 @@ cg_code cg_ctx_broadcast(cg_infer_ctx *c, const cg_shape *a, const cg_shape *b, 
 /* ---- helpers for kernels ---- */
 const cg_tensor *cg_run_in(const cg_run_ctx *c, int i); /* NULL when omitted */
 cg_tensor *cg_run_out(const cg_run_ctx *c, int i);      /* NULL when omitted */
+/* Storage layouts of a FAST session (src/runtime/layout.c): a node carrying
+ * the internal STRING attribute cg.layout = "NHWC" reads its rank-4 data inputs
+ * and writes its rank-4 outputs channels-last: logical dims stay [N,C,H,W],
+ * element (n,c,h,w) is stored at ((n*H + h)*W + w)*C + c. The internal op
+ * convgraph.Relayout (attribute `to`: "NHWC" or "NCHW") converts between the two. */
+#define CG_LAYOUT_DOMAIN "convgraph"
+bool cg_node_is_nhwc(const cg_node *n);
+
 /* Threads a kernel may use: opts->threads, or the online cores when that is 0. */
 int cg_run_thread_count(const cg_run_ctx *c);
 /* Fails with "SOURCE: node LABEL (OP): <message>". */

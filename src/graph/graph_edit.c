@@ -243,6 +243,25 @@ cg_code cg_node_set_ints(cg_node *n, const char *name, const int64_t *v, int cou
     return CG_OK;
 }
 
+cg_code cg_node_set_string(cg_node *n, const char *name, const char *s, cg_status *st)
+{
+    size_t len = strlen(s);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return cg_fail(st, CG_ERR_NOMEM, "out of memory setting attribute '%s'", name);
+    memcpy(copy, s, len + 1);
+    cg_node_remove_attr(n, name);
+    cg_attr *a = cg_node_add_attr(n, name, st);
+    if (!a) {
+        free(copy);
+        return CG_ERR_NOMEM;
+    }
+    a->type = CG_ATTR_STRING;
+    a->s = copy;
+    a->s_len = len;
+    return CG_OK;
+}
+
 cg_code cg_attr_copy(cg_attr *dst, const cg_attr *src, cg_status *st)
 {
     memset(dst, 0, sizeof *dst);

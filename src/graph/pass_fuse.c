@@ -151,23 +151,11 @@ static cg_code set_float_attr(cg_node *n, const char *name, float v, cg_status *
     return CG_OK;
 }
 
-static cg_code set_string_attr(cg_node *n, const char *name, const char *s, cg_status *st)
-{
-    cg_attr *a = cg_node_add_attr(n, name, st);
-    size_t len = strlen(s);
-    if (!a || !(a->s = malloc(len + 1)))
-        return cg_fail(st, CG_ERR_NOMEM, "out of memory");
-    a->type = CG_ATTR_STRING;
-    memcpy(a->s, s, len + 1);
-    a->s_len = len;
-    return CG_OK;
-}
-
 static cg_code set_activation_attrs(cg_node *c, const fusion *f, cg_status *st)
 {
     if (f->act < 0)
         return CG_OK;
-    cg_code rc = set_string_attr(c, "cg.activation", f->act_name, st);
+    cg_code rc = cg_node_set_string(c, "cg.activation", f->act_name, st);
     if (rc == CG_OK && strcmp(f->act_name, "LeakyRelu") == 0)
         rc = set_float_attr(c, "cg.alpha", f->alpha, st);
     if (rc == CG_OK && strcmp(f->act_name, "Clip") == 0)

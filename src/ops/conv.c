@@ -22,9 +22,9 @@
 #include "convgraph/runtime.h"
 #include "ops/families.h"
 #include "ops/window_attrs.h"
+#include "ops/nhwc.h"
 #include "runtime/fast_conv.h"
 
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,18 +212,6 @@ static int64_t conv_macs(const conv_args *a, const cg_shape *y)
     return cg_macs_mul(macs, dim_at(&a->w->shape, 1)); /* C/group resp. M/group */
 }
 
-/* The cg.* attributes of a fused epilogue, read without judging them. */
-static void epilogue_read(const cg_node *n, cg_conv_epilogue *ep)
-{
-    const char *act = cg_attr_string(n, "cg.activation", NULL);
-    int a = act ? cg_conv_act_parse(act) : CG_CONV_ACT_NONE;
-    ep->act = a < 0 ? CG_CONV_ACT_NONE : (cg_conv_act)a;
-    ep->alpha = cg_attr_float(n, "cg.alpha", 0.01f);
-    ep->min = cg_attr_float(n, "cg.min", -FLT_MAX);
-    ep->max = cg_attr_float(n, "cg.max", FLT_MAX);
-    ep->z = NULL;
-}
-
 static cg_code check_epilogue_attrs(cg_infer_ctx *c)
 {
     static const char *const floats[] = {"cg.alpha", "cg.min", "cg.max"};
@@ -237,7 +225,7 @@ static cg_code check_epilogue_attrs(cg_infer_ctx *c)
             return cg_ctx_fail(c, "attribute '%s' must be a float", floats[i]);
     }
     cg_conv_epilogue ep;
-    epilogue_read(c->node, &ep);
+    cg_conv_epilogue_read(c->node, &ep);
     if (!(ep.min <= ep.max))
         return cg_ctx_fail(c, "attribute 'cg.min' %g is above 'cg.max' %g", (double)ep.min,
                            (double)ep.max);
@@ -498,7 +486,7 @@ static cg_code conv_compute(cg_run_ctx *c, const conv_run *r, bool transpose, cg
 /* Z must be Y's twin before either kernel reads it element by element. */
 static cg_code epilogue_load(cg_run_ctx *c, cg_conv_epilogue *ep)
 {
-    epilogue_read(c->node, ep);
+    cg_conv_epilogue_read(c->node, ep);
     ep->z = c->n_in > 3 ? cg_run_in(c, 3) : NULL;
     const cg_tensor *y = cg_run_out(c, 0);
     if (!ep->z)
@@ -509,6 +497,60 @@ static cg_code epilogue_load(cg_run_ctx *c, cg_conv_epilogue *ep)
     return same ? CG_OK : cg_run_fail(c, CG_ERR_INVALID, "input Z does not match Y");
 }
 
+static cg_code conv_reference(cg_run_ctx *c, conv_run *r, bool transpose)
+{
+    cg_code rc = conv_run_load(c, r);
+    if (rc == CG_OK && r->ep.z && !(r->z = cg_run_load_f64(c, r->ep.z)))
+        rc = c->st->code;
+    if (rc == CG_OK)
+        rc = conv_compute(c, r, transpose, cg_run_out(c, 0));
+    return rc;
+}
+
+/* A channels-last copy of t (to_nhwc) or the reverse, rank 4; NULL with st set. */
+static cg_tensor *relayout_copy(const cg_tensor *t, bool to_nhwc, cg_status *st)
+{
+    if (!t)
+        return NULL;
+    cg_tensor *r = cg_tensor_new(t->dtype, t->rank, t->dims, st);
+    if (r)
+        cg_relayout_data(t->data, r->data, t->dims, cg_dtype_size(t->dtype), to_nhwc);
+    return r;
+}
+
+/* A channels-last Conv the fast path turned down: the reference kernel runs on
+ * NCHW copies of X and Z into an NCHW Y, stored back channels-last. */
+static cg_code conv_reference_nhwc(cg_run_ctx *c, conv_run *r)
+{
+    const cg_tensor *x = cg_run_in(c, 0);
+    cg_tensor *y = cg_run_out(c, 0);
+    if (!x || !y || x->rank != 4 || y->rank != 4)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "cg.layout NHWC needs 4-D X and Y");
+    const cg_tensor *ins[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < c->n_in && i < 4; i++)
+        ins[i] = c->in[i];
+    cg_tensor *xn = relayout_copy(x, false, c->st), *zn = relayout_copy(r->ep.z, false, c->st);
+    cg_tensor *yn = cg_tensor_new(y->dtype, y->rank, y->dims, c->st);
+    cg_code rc = xn && yn && (zn || !r->ep.z) ? CG_OK : c->st->code;
+    if (rc == CG_OK) {
+        ins[0] = xn;
+        ins[3] = zn;
+        r->ep.z = zn;
+        cg_tensor *outs[1] = {yn};
+        cg_run_ctx sub = *c;
+        sub.in = ins;
+        sub.out = outs;
+        sub.n_out = 1;
+        rc = conv_reference(&sub, r, false);
+    }
+    if (rc == CG_OK)
+        cg_relayout_data(yn->data, y->data, y->dims, cg_dtype_size(y->dtype), true);
+    cg_tensor_free(xn);
+    cg_tensor_free(zn);
+    cg_tensor_free(yn);
+    return rc;
+}
+
 static cg_code run_conv_common(cg_run_ctx *c, bool transpose)
 {
     conv_run r = {0};
@@ -517,11 +559,8 @@ static cg_code run_conv_common(cg_run_ctx *c, bool transpose)
         return rc;
     if (!transpose && c->opts->kernels == CG_KERNELS_FAST && cg_fast_conv_run(c, &r.ep, &rc))
         return rc;
-    rc = conv_run_load(c, &r);
-    if (rc == CG_OK && r.ep.z && !(r.z = cg_run_load_f64(c, r.ep.z)))
-        rc = c->st->code;
-    if (rc == CG_OK)
-        rc = conv_compute(c, &r, transpose, cg_run_out(c, 0));
+    rc = !transpose && cg_node_is_nhwc(c->node) ? conv_reference_nhwc(c, &r)
+                                                : conv_reference(c, &r, transpose);
     conv_run_free(&r);
     return rc;
 }

@@ -7,6 +7,7 @@
  * kernel) gives -inf (MaxPool, Indices -1), 0 (AveragePool, LpPool). */
 #include "convgraph/runtime.h"
 #include "ops/families.h"
+#include "ops/nhwc.h"
 #include "ops/window_attrs.h"
 
 #include <math.h>
@@ -351,6 +352,19 @@ static void pool_planes_f32(const cg_run_window *rw, const pool_op *op, const fl
             }
 }
 
+/* A node stored channels-last (cg.layout NHWC, nhwc.h) has no NCHW planes to
+ * fall back on: it runs the NHWC kernel in every kernel mode, or fails. */
+static cg_code run_window_pool_nhwc(cg_run_ctx *c, const pool_op *op, const cg_run_window *rw,
+                                    const cg_tensor *x, cg_tensor *y, const cg_tensor *indices)
+{
+    if (op->kind == POOL_LP)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "LpPool has no kernel for cg.layout NHWC");
+    if (indices)
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED,
+                           "MaxPool's Indices output is not supported with cg.layout NHWC");
+    return cg_nhwc_window_pool(c, rw, x, y, op->kind == POOL_MAX, op->count_pad);
+}
+
 /* Checks the operands, then reduces every (n, c) plane. */
 static cg_code run_window_pool(cg_run_ctx *c, const pool_op *op)
 {
@@ -370,6 +384,8 @@ static cg_code run_window_pool(cg_run_ctx *c, const pool_op *op)
     if (op->kind != POOL_MAX && !cg_dtype_is_float(x->dtype))
         return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported",
                            cg_dtype_name(x->dtype));
+    if (cg_node_is_nhwc(c->node))
+        return run_window_pool_nhwc(c, op, &rw, x, y, indices);
     if (pool_fast_path_applies(c, op, x, indices, &rw)) {
         pool_planes_f32(&rw, op, x->data, x->dims[0] * x->dims[1], y->data);
         return CG_OK;
@@ -418,6 +434,8 @@ static cg_code run_global_pool(cg_run_ctx *c, pool_kind kind)
     if (!x || !y)
         return cg_run_fail(c, CG_ERR_INVALID, "X and Y are required");
     cg_code rc = cg_run_require_window_dtype(c, "X", x);
+    if (rc == CG_OK && cg_node_is_nhwc(c->node))
+        return cg_nhwc_global_pool(c, kind == POOL_MAX);
     if (rc != CG_OK)
         return rc;
     int64_t planes = 0;

@@ -1,6 +1,7 @@
 /* Helpers every kernel uses. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "convgraph/ops.h"
@@ -14,6 +15,11 @@ const cg_tensor *cg_run_in(const cg_run_ctx *c, int i)
 cg_tensor *cg_run_out(const cg_run_ctx *c, int i)
 {
     return i >= 0 && i < c->n_out ? c->out[i] : NULL;
+}
+
+bool cg_node_is_nhwc(const cg_node *n)
+{
+    return strcmp(cg_attr_string(n, "cg.layout", ""), "NHWC") == 0;
 }
 
 int cg_run_thread_count(const cg_run_ctx *c)

@@ -339,7 +339,43 @@ cg_code shape_infer_pad(cg_infer_ctx *c)
 
 /* ---- kernels ---- */
 
-/* Concat: input i lands in the output at the running offset along axis. */
+/* Input `in` has out's rank and dtype, out's dims except on axis, and fits in what
+ * is left of out's axis from `at`. */
+static bool concat_input_fits(const cg_tensor *in, const cg_tensor *out, int64_t axis, int64_t at)
+{
+    bool fits = in && in->dtype == out->dtype && in->rank == out->rank &&
+                in->dims[axis] <= out->dims[axis] - at;
+    for (int a = 0; fits && a < out->rank; a++)
+        fits = a == axis || in->dims[a] == out->dims[a];
+    return fits;
+}
+
+/* Channels-last storage (nhwc.h) along axis 1: in every pixel of the output, each
+ * input's run of channels in turn. */
+static cg_code concat_channels_nhwc(cg_run_ctx *c, cg_tensor *out)
+{
+    size_t es = cg_dtype_size(out->dtype);
+    int64_t pixels = out->dims[0] * out->dims[2] * out->dims[3], width = out->dims[1], at = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        const cg_tensor *in = cg_run_in(c, i);
+        if (!concat_input_fits(in, out, 1, at))
+            return cg_run_fail(c, CG_ERR_INVALID, "input %d does not fit the output", i);
+        size_t run = (size_t)in->dims[1] * es;
+        const unsigned char *src = in->data;
+        unsigned char *dst = (unsigned char *)out->data + (size_t)at * es;
+        for (int64_t p = 0; p < pixels && run; p++)
+            memcpy(dst + (size_t)(p * width) * es, src + (size_t)p * run, run);
+        at += in->dims[1];
+    }
+    if (at != width)
+        return cg_run_fail(c, CG_ERR_INVALID, "inputs fill %lld of %lld channels",
+                           (long long)at, (long long)width);
+    return CG_OK;
+}
+
+/* Concat: input i lands in the output at the running offset along axis. A node
+ * storing rank-4 tensors channels-last (cg_node_is_nhwc) concatenates channels
+ * pixel by pixel; along N the bytes are the same in both orders. */
 cg_code shape_run_concat(cg_run_ctx *c)
 {
     cg_tensor *out = cg_run_out(c, 0);
@@ -352,14 +388,15 @@ cg_code shape_run_concat(cg_run_ctx *c)
     axis = axis < 0 ? axis + r : axis;
     if (axis < 0 || axis >= r)
         return cg_run_fail(c, CG_ERR_INVALID, "axis is out of range for rank %d", r);
+    if (r == 4 && axis == 1 && cg_node_is_nhwc(c->node))
+        return concat_channels_nhwc(c, out);
+    if (r == 4 && axis > 1 && cg_node_is_nhwc(c->node))
+        return cg_run_fail(c, CG_ERR_UNSUPPORTED, "Concat along axis %lld of tensors stored "
+                           "with cg.layout NHWC is not supported", (long long)axis);
     shape_strides(out->dims, r, dst);
     for (int i = 0; i < c->n_in; i++) {
         const cg_tensor *in = cg_run_in(c, i);
-        bool fits = in && in->dtype == out->dtype && in->rank == r &&
-                    in->dims[axis] <= out->dims[axis] - at;
-        for (int a = 0; fits && a < r; a++)
-            fits = a == axis || in->dims[a] == out->dims[a];
-        if (!fits)
+        if (!concat_input_fits(in, out, axis, at))
             return cg_run_fail(c, CG_ERR_INVALID, "input %d does not fit the output", i);
         shape_strides(in->dims, r, src);
         shape_copy_block(out->data, at * dst[axis], dst, in->data, 0, src, in->dims, r,

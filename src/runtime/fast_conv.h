@@ -29,15 +29,24 @@ typedef struct cg_conv_epilogue {
 /* The activation named by cg.activation, or -1 when the name is unknown. */
 int cg_conv_act_parse(const char *name);
 
+/* The cg.* attributes of a fused epilogue, read without judging them (the
+ * Conv shape function does that); ep->z is left NULL. */
+void cg_conv_epilogue_read(const cg_node *n, cg_conv_epilogue *ep);
+
 /* The activation applied to one value (the reference epilogue, in doubles). */
 double cg_conv_act_apply(const cg_conv_epilogue *ep, double v);
 
 /* Runs a Conv node on the fast path when it covers it (float32, 1-D or 2-D,
- * any groups/strides/dilations/pads, NCHW): returns true and sets *rc. Returns
+ * any groups/strides/dilations/pads, NCHW or, with cg.layout, NHWC storage): returns true and sets *rc. Returns
  * false, touching nothing, when the case is not covered (or oneDNN is absent):
  * the caller then runs the reference kernel. Prepared primitives and reordered
  * weights are cached in c->state and rebuilt when shapes change. */
 bool cg_fast_conv_run(cg_run_ctx *c, const cg_conv_epilogue *ep, cg_code *rc);
+
+/* Whether the fast path runs Conv node n channels-last (cg.layout NHWC) at the
+ * shapes inference gave g, with the node's epilogue: asked by the layout pass before it puts a
+ * Conv in NHWC, so a case oneDNN only has a reference kernel for stays NCHW. */
+bool cg_fast_conv_nhwc_ok(const cg_graph *g, const cg_node *n);
 
 /* True when a fast path was compiled in (for tests and benchmarks). */
 bool cg_fast_conv_available(void);
@@ -45,8 +54,10 @@ bool cg_fast_conv_available(void);
  * the cases they mean for it do reach it). */
 long cg_fast_conv_runs(void);
 /* For tests: make the per-layer choice take candidate `which` only (0: oneDNN
- * in the layout it picks, 1: oneDNN on NCHW); -1 (default): time them all.
- * Applies to states prepared after the call. */
+ * in the layout it picks, 1: oneDNN on NCHW, both with NCHW-stored tensors;
+ * 2: channels-last storage, the layout pass's choice); -1 (default): the layout
+ * pass puts what it can in NHWC and the rest is timed between 0 and 1. Applies
+ * to sessions made and states prepared after the call. */
 void cg_fast_conv_force_candidate(int which);
 
 #endif

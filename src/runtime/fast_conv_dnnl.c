@@ -1,10 +1,12 @@
 /* The fast Conv path on oneDNN (C API 2.6): one convolution primitive per node,
- * prepared on first use, chosen by timing between oneDNN's preferred layout
- * (nhwc/blocked on AVX-512, where its brgemm kernels are fastest; NCHW tensors
- * are reordered in and out, weights once) and plain NCHW (no reorders), and
- * cached in the node's kernel state. Bias, the residual Z (a sum post-op on the
- * destination) and the activation (an eltwise post-op) are fused in. Threads:
- * oneDNN here runs on OpenMP, whose count is set per call from the options. */
+ * prepared on first use and cached in the node's kernel state. A node the
+ * layout pass stored channels-last (cg.layout NHWC) runs on NHWC tensors as
+ * they are, oneDNN's own choice on AVX-512, with no reorders. Otherwise the
+ * layout is chosen by timing between oneDNN's preferred one (nhwc/blocked; the
+ * NCHW tensors reordered in and out, weights once) and plain NCHW (no
+ * reorders). Bias, the residual Z (a sum post-op on the destination) and the
+ * activation (an eltwise post-op) are fused in. Threads: oneDNN here runs on
+ * OpenMP, whose count is set per call from the options. */
 #ifdef CG_HAVE_DNNL
 #include "runtime/fast_conv.h"
 
@@ -28,6 +30,7 @@ typedef struct dconv_key {
     int64_t stride[2], dilation[2], pad_l[2], pad_r[2], group;
     cg_conv_epilogue ep; /* z always NULL here: has_z says whether there is one */
     bool has_b, has_z;
+    bool nhwc;          /* X, Z and Y stored channels-last (the node's cg.layout) */
     const void *w_data; /* non-constant W: reordered again each run */
 } dconv_key;
 
@@ -145,6 +148,7 @@ static bool dconv_key_make(cg_run_ctx *c, const cg_conv_epilogue *ep, dconv_key 
     k->ep.z = NULL;
     k->has_b = b != NULL;
     k->has_z = ep->z != NULL;
+    k->nhwc = cg_node_is_nhwc(c->node);
     return k->group >= 1 && k->x[1] == k->w[1] * k->group && k->y[1] == k->w[0] &&
            k->w[0] % k->group == 0 && (!b || b->numel == k->w[0]) &&
            (!ep->z || ep->z->numel == y->numel);
@@ -163,7 +167,7 @@ static bool dconv_key_equal(const dconv_key *a, const dconv_key *b)
            ints_equal(a->pad_l, b->pad_l, 2) && ints_equal(a->pad_r, b->pad_r, 2) &&
            a->group == b->group && a->ep.act == b->ep.act && a->ep.alpha == b->ep.alpha &&
            a->ep.min == b->ep.min && a->ep.max == b->ep.max && a->has_b == b->has_b &&
-           a->has_z == b->has_z && a->w_data == b->w_data;
+           a->has_z == b->has_z && a->nhwc == b->nhwc && a->w_data == b->w_data;
 }
 
 static bool w_is_constant(const cg_run_ctx *c)
@@ -299,9 +303,10 @@ static dnnl_status_t make_memories(dconv_state *s, const_dnnl_primitive_desc_t p
     const dnnl_memory_desc_t *src = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    dnnl_status_t st = md_nchw(&x_md, k->x, dnnl_nchw);
+    dnnl_format_tag_t user_tag = k->nhwc ? dnnl_acdb : dnnl_nchw;
+    dnnl_status_t st = md_nchw(&x_md, k->x, user_tag);
     if (st == dnnl_success)
-        st = md_nchw(&y_md, k->y, dnnl_nchw);
+        st = md_nchw(&y_md, k->y, user_tag);
     if (st == dnnl_success)
         st = md_weights(&w_md, k, false);
     if (st == dnnl_success)
@@ -445,10 +450,13 @@ static double time_runs(dconv_state *s, cg_run_ctx *c, const cg_tensor *z)
  * that declined is kept too, so the choice is not retried. */
 static dconv_state *dconv_choose(cg_run_ctx *c, const dconv_key *k, const cg_tensor *z)
 {
+    if (k->nhwc) /* channels-last in and out: oneDNN's own pick on AVX-512, no reorders */
+        return dconv_prepare(c, k, z != NULL, dnnl_acdb);
     static const dnnl_format_tag_t tags[] = {dnnl_format_tag_any, dnnl_nchw};
     dconv_state *best = NULL;
     double best_ms = 0;
     int only = atomic_load(&forced);
+    only = only > 1 ? -1 : only; /* 2 asks for NHWC, which this conv is not stored in */
     /* Y written over Z (an in-place plan) would feed a timing run's result to the
      * next: then oneDNN's pick is taken untimed. */
     bool can_time = !z || z->data != cg_run_out(c, 0)->data;
@@ -503,6 +511,72 @@ bool cg_fast_conv_run(cg_run_ctx *c, const cg_conv_epilogue *ep, cg_code *rc)
               : cg_run_fail(c, CG_ERR_UNSUPPORTED, "oneDNN convolution failed (status %d)",
                             (int)st);
     return true;
+}
+
+/* A view of value v at its inferred shape, a symbolic batch taken as 1; the
+ * probe never reads the bytes, so a placeholder stands in for them. */
+static bool probe_view(const cg_graph *g, int v, cg_tensor *t)
+{
+    static float placeholder;
+    cg_status quiet = {0};
+    if (v < 0)
+        return true;
+    const cg_shape *sh = &g->values[v].shape;
+    int64_t dims[CG_MAX_RANK];
+    for (int i = 0; i < sh->rank; i++) {
+        if (!cg_dim_is_known(sh->d[i]) && i > 0)
+            return false;
+        dims[i] = cg_dim_is_known(sh->d[i]) ? sh->d[i].v : 1;
+    }
+    return sh->rank > 0 && cg_tensor_view_init(t, g->values[v].dtype, sh->rank, dims, &placeholder,
+                                               &quiet) == CG_OK;
+}
+
+/* Whether oneDNN has a real (not reference) kernel for this key channels-last. */
+static bool nhwc_primitive_exists(const dconv_key *k)
+{
+    dconv_state s = {.key = *k, .act_tag = dnnl_acdb};
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_engine_create(&s.eng, dnnl_cpu, 0);
+    if (st == dnnl_success)
+        st = make_pd(&s, k->has_z, &pd);
+    bool ok = st == dnnl_success && !is_reference_impl(pd);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (s.eng)
+        dnnl_engine_destroy(s.eng);
+    return ok;
+}
+
+bool cg_fast_conv_nhwc_ok(const cg_graph *g, const cg_node *n)
+{
+    int only = atomic_load(&forced);
+    if (only == 0 || only == 1)
+        return false;
+    cg_tensor t[5] = {0};
+    const cg_tensor *in[4] = {NULL, NULL, NULL, NULL};
+    cg_tensor *out[1] = {&t[4]};
+    int n_in = n->n_inputs < 4 ? n->n_inputs : 4;
+    if (n->n_inputs > 4 || n->n_outputs < 1 || !probe_view(g, n->outputs[0], &t[4]))
+        return false;
+    for (int i = 0; i < n_in; i++) {
+        if (!probe_view(g, n->inputs[i], &t[i]))
+            return false;
+        in[i] = n->inputs[i] >= 0 ? &t[i] : NULL;
+    }
+    cg_status quiet = {0};
+    cg_run_options o = {CG_KERNELS_FAST, 1};
+    void *state = NULL;
+    void (*state_free)(void *) = NULL;
+    cg_run_ctx c = {g, n, cg_graph_opset(g, n->domain), n_in, in, 1, out, &quiet, &o, &state, &state_free};
+    cg_conv_epilogue e;
+    cg_conv_epilogue_read(n, &e);
+    e.z = in[3];
+    dconv_key k;
+    if (!dconv_key_make(&c, &e, &k))
+        return false;
+    k.nhwc = true;
+    return nhwc_primitive_exists(&k);
 }
 
 bool cg_fast_conv_available(void) { return true; }

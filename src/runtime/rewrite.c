@@ -10,6 +10,7 @@
 #include "convgraph/infer.h"
 #include "convgraph/passes.h"
 #include "convgraph/runtime.h"
+#include "runtime/layout.h"
 
 static void declare_float_input(cg_graph *g, const char *name, const int64_t *dims, cg_status *st)
 {
@@ -140,5 +141,11 @@ cg_code cg_session_rewrite(cg_graph *g, int *fused, cg_status *st)
     rc = cg_pass_fuse_conv_epilogue(g, &rep, st);
     *fused = rep.changed;
     cg_pass_report_free(&rep);
-    return rc == CG_OK ? drop_dead_nodes(g, st) : rc;
+    if (rc == CG_OK)
+        rc = drop_dead_nodes(g, st);
+    if (rc != CG_OK)
+        return rc;
+    int converted = 0;
+    cg_graph_infer_shapes(g, NULL, &ignored);
+    return cg_session_layout_nhwc(g, &converted, st);
 }

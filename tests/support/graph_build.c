@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,4 +331,40 @@ void gb_expect_close(const cg_tensor *a, const cg_tensor *b, double tol)
         if (fabs(x - y) > tol * (1 + fabs(x)))
             fail_msg("element %lld: %.9g vs %.9g", (long long)i, x, y);
     }
+}
+
+void gb_conv3x3(cg_graph *g, const char *name, const char *in, const char *out, int64_t m, int64_t c,
+                int seed)
+{
+    char w[64], b[64];
+    snprintf(w, sizeof w, "%s_w", name);
+    snprintf(b, sizeof b, "%s_b", name);
+    gb_seeded_weight(g, w, 4, (const int64_t[]){m, c, 3, 3}, seed);
+    gb_seeded_weight(g, b, 1, (const int64_t[]){m}, seed + 1);
+    cg_node *n = gb_node_list(g, name, "Conv", 3, (const char *[]){in, w, b}, 1, (const char *[]){out});
+    gb_attr_ints_csv(n, "kernel_shape", "3,3");
+    gb_attr_ints_csv(n, "pads", "1,1,1,1");
+}
+
+cg_session *gb_session(cg_graph *g, cg_kernel_choice k)
+{
+    cg_run_options o = {k, 1};
+    cg_status st = {0};
+    cg_session *s = cg_session_new(g, &o, &st);
+    if (!s)
+        fail_msg("%s", st.msg);
+    return s;
+}
+
+cg_named_tensor *gb_session_run_x(cg_session *s, int rank, const int64_t *dims, int seed, int *n_out)
+{
+    cg_tensor *x = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
+    assert_non_null(x);
+    gb_fill_seeded(x, seed);
+    cg_named_tensor in = {"x", x}, *outs = NULL;
+    cg_status st = {0};
+    if (cg_session_run(s, &in, 1, &outs, n_out, &st) != CG_OK)
+        fail_msg("%s", st.msg);
+    cg_tensor_free(x);
+    return outs;
 }

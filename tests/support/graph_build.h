@@ -80,6 +80,11 @@ void gb_attr_floats(cg_node *n, const char *name, int count, const float *v);
 /* "2,2" -> INTS [2,2] (at most 8). */
 void gb_attr_ints_csv(cg_node *n, const char *name, const char *csv);
 
+/* A 3x3 SAME-padded Conv named `name` reading `in`, with seeded weights
+ * name_w [m,c,3,3] and bias name_b [m]. */
+void gb_conv3x3(cg_graph *g, const char *name, const char *in, const char *out, int64_t m, int64_t c,
+                int seed);
+
 /* ---- inferring and running ---- */
 
 /* The value called `name`, which must exist. */
@@ -109,6 +114,12 @@ cg_named_tensor *gb_run(cg_graph *g, int n_in, const char *const *names,
 /* Sorts and runs g, returning the code (status in st); outputs land in *out. */
 cg_code gb_try_run(cg_graph *g, int n_in, const char *const *names, cg_tensor *const *tensors,
                    cg_named_tensor **out, int *n_out, cg_status *st);
+
+/* A session with these kernels on one thread; must succeed. */
+cg_session *gb_session(cg_graph *g, cg_kernel_choice k);
+
+/* Runs s on input "x" of the given dims (data from seed); returns every output. */
+cg_named_tensor *gb_session_run_x(cg_session *s, int rank, const int64_t *dims, int seed, int *n_out);
 
 /* ---- comparing tensors ---- */
 

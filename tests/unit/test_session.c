@@ -28,51 +28,12 @@ static void add_scalar(cg_graph *g, const char *name, float v)
     gb_initializer(g, name, gb_tensor(CG_FLOAT, 0, NULL, &v));
 }
 
-/* A 3x3 SAME-padded Conv named `name` reading `in` with weights `w` [m,c,3,3]. */
-static void add_conv(cg_graph *g, const char *name, const char *in, const char *out, int64_t m, int64_t c,
-                     int seed)
-{
-    char w[64], b[64];
-    snprintf(w, sizeof w, "%s_w", name);
-    snprintf(b, sizeof b, "%s_b", name);
-    gb_seeded_weight(g, w, 4, (const int64_t[]){m, c, 3, 3}, seed);
-    gb_seeded_weight(g, b, 1, (const int64_t[]){m}, seed + 1);
-    cg_node *n = gb_node_list(g, name, "Conv", 3, (const char *[]){in, w, b}, 1, (const char *[]){out});
-    static const int64_t k[] = {3, 3}, pads[] = {1, 1, 1, 1};
-    assert_int_equal(cg_node_set_ints(n, "kernel_shape", k, 2, NULL), CG_OK);
-    assert_int_equal(cg_node_set_ints(n, "pads", pads, 4, NULL), CG_OK);
-}
-
 static const char *input_name(const cg_graph *g, const cg_node *n, int k)
 {
     return k < n->n_inputs && n->inputs[k] >= 0 ? g->values[n->inputs[k]].name : "";
 }
 
 /* ---------------------------------------------------------------- running */
-
-static cg_session *session(cg_graph *g, cg_kernel_choice k)
-{
-    cg_run_options o = {k, 1};
-    cg_status st = {0};
-    cg_session *s = cg_session_new(g, &o, &st);
-    if (!s)
-        fail_msg("%s", st.msg);
-    return s;
-}
-
-/* Runs s on input "x" of the given dims (data from seed); returns every output. */
-static cg_named_tensor *run_session(cg_session *s, int rank, const int64_t *dims, int seed, int *n_out)
-{
-    cg_tensor *x = cg_tensor_new(CG_FLOAT, rank, dims, NULL);
-    assert_non_null(x);
-    gb_fill_seeded(x, seed);
-    cg_named_tensor in = {"x", x}, *outs = NULL;
-    cg_status st = {0};
-    if (cg_session_run(s, &in, 1, &outs, n_out, &st) != CG_OK)
-        fail_msg("%s", st.msg);
-    cg_tensor_free(x);
-    return outs;
-}
 
 /* Error relative to the tensor's largest magnitude: random graphs subtract
  * large, nearly equal values, where an element-wise bound would judge the
@@ -103,11 +64,11 @@ static void assert_all_close(const cg_named_tensor *a, const cg_named_tensor *b,
 static void fast_matches_reference(cg_graph *(*build)(void), int rank, const int64_t *const *dims, int n_dims)
 {
     cg_graph *gf = build(), *gr = build();
-    cg_session *f = session(gf, CG_KERNELS_FAST), *r = session(gr, CG_KERNELS_REFERENCE);
+    cg_session *f = gb_session(gf, CG_KERNELS_FAST), *r = gb_session(gr, CG_KERNELS_REFERENCE);
     for (int round = 0; round < 2 * n_dims; round++) {
         int nf, nr;
-        cg_named_tensor *of = run_session(f, rank, dims[round % n_dims], round, &nf);
-        cg_named_tensor *or = run_session(r, rank, dims[round % n_dims], round, &nr);
+        cg_named_tensor *of = gb_session_run_x(f, rank, dims[round % n_dims], round, &nf);
+        cg_named_tensor *or = gb_session_run_x(r, rank, dims[round % n_dims], round, &nr);
         assert_int_equal(nf, nr);
         assert_all_close(or, of, nf, 1e-5);
         cg_named_tensors_free(of, nf);
@@ -126,7 +87,7 @@ static cg_graph *conv_act_graph(const char *act, int64_t opset)
 {
     cg_graph *g = gb_graph(opset);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     gb_node_list(g, "act", act, 1, (const char *[]){"c"}, 1, (const char *[]){"y"});
     gb_output(g, "y");
     gb_sort_and_infer(g);
@@ -180,7 +141,7 @@ static cg_graph *conv_constant_clip_graph(void)
 {
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     for (int i = 0; i < 2; i++) {
         cg_node *k = gb_node_list(g, i ? "khi" : "klo", "Constant", 0, NULL, 1, (const char *[]){i ? "hi" : "lo"});
         cg_attr *a = cg_node_add_attr(k, "value", NULL);
@@ -207,7 +168,7 @@ static void test_fuse_leaky_alpha_and_clip_bounds(void **state)
     /* Clip-13 with constant bounds (Relu6) */
     g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     add_scalar(g, "lo", 0.0f);
     add_scalar(g, "hi", 6.0f);
     gb_node_list(g, "clip", "Clip", 3, (const char *[]){"c", "lo", "hi"}, 1, (const char *[]){"y"});
@@ -221,7 +182,7 @@ static void test_fuse_leaky_alpha_and_clip_bounds(void **state)
     /* Clip-13 with only a max: no lower bound */
     g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     add_scalar(g, "hi", 6.0f);
     gb_node_list(g, "clip", "Clip", 3, (const char *[]){"c", "", "hi"}, 1, (const char *[]){"y"});
     gb_output(g, "y");
@@ -254,7 +215,7 @@ static void test_clip_with_a_computed_bound_is_not_fused(void **state)
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
     gb_float_input(g, "lo", 0, NULL, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     gb_node_list(g, "clip", "Clip", 2, (const char *[]){"c", "lo"}, 1, (const char *[]){"y"});
     gb_output(g, "y");
     gb_sort_and_infer(g);
@@ -268,7 +229,7 @@ static cg_graph *conv_bn_relu_graph(void)
 {
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 3, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
     static const int64_t cd[] = {3};
     gb_seeded_weight(g, "scale", 1, cd, 2);
     gb_seeded_weight(g, "beta", 1, cd, 3);
@@ -304,8 +265,8 @@ static cg_graph *residual_graph(bool c1_first, bool with_relu)
 {
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv1", "x", "c1", 2, 2, 1);
-    add_conv(g, "conv2", "x", "c2", 2, 2, 5);
+    gb_conv3x3(g, "conv1", "x", "c1", 2, 2, 1);
+    gb_conv3x3(g, "conv2", "x", "c2", 2, 2, 5);
     const char *ab[] = {c1_first ? "c1" : "c2", c1_first ? "c2" : "c1"};
     gb_node_list(g, "add", "Add", 2, ab, 1, (const char *[]){with_relu ? "s" : "y"});
     if (with_relu)
@@ -345,7 +306,7 @@ static void test_residual_add_needs_equal_shapes(void **state)
     /* c [1,2,6,6] + a per-channel [2,1,1] tensor: broadcast, not a residual. */
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 2, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 2, 2, 1);
     gb_seeded_weight(g, "k", 3, (const int64_t[]){2, 1, 1}, 2);
     gb_node_list(g, "add", "Add", 2, (const char *[]){"c", "k"}, 1, (const char *[]){"y"});
     gb_output(g, "y");
@@ -359,7 +320,7 @@ static void test_conv_with_two_readers_is_not_fused(void **state)
     (void)state;
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
-    add_conv(g, "conv", "x", "c", 2, 2, 1);
+    gb_conv3x3(g, "conv", "x", "c", 2, 2, 1);
     gb_node_list(g, "relu", "Relu", 1, (const char *[]){"c"}, 1, (const char *[]){"r"});
     gb_node_list(g, "sig", "Sigmoid", 1, (const char *[]){"c"}, 1, (const char *[]){"s"});
     gb_output(g, "r");
@@ -414,7 +375,7 @@ static void test_reference_session_leaves_the_graph_alone(void **state)
 {
     (void)state;
     cg_graph *g = conv_bn_relu_graph();
-    cg_session *s = session(g, CG_KERNELS_REFERENCE);
+    cg_session *s = gb_session(g, CG_KERNELS_REFERENCE);
     assert_int_equal(g->n_nodes, 3);
     cg_session_free(s);
     /* cg_graph_run: fast kernels, no rewrite either */
@@ -427,17 +388,26 @@ static void test_reference_session_leaves_the_graph_alone(void **state)
     cg_graph_free(g);
 }
 
+/* Nodes other than the layout pass's Relayouts (tests/unit/test_layout.c). */
+static int model_nodes(const cg_graph *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n += strcmp(g->nodes[i].domain, CG_LAYOUT_DOMAIN) != 0;
+    return n;
+}
+
 static void test_fast_session_folds_batchnorm(void **state)
 {
     (void)state;
     cg_graph *g = conv_bn_relu_graph();
-    cg_session *s = session(g, CG_KERNELS_FAST);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST);
     assert_null(gb_node_named(g, "bn"));
     cg_session_memory_info info;
     cg_session_memory(s, &info);
     assert_int_equal(info.arena_bytes, 0); /* nothing planned before the first run */
     /* Relu is fused only when the Conv kernel computes the epilogue. */
-    assert_int_equal(g->n_nodes, info.fused_convs ? 1 : 2);
+    assert_int_equal(model_nodes(g), info.fused_convs ? 1 : 2);
     cg_session_free(s);
     cg_graph_free(g);
 }
@@ -447,12 +417,12 @@ static void test_fast_session_drops_dead_constants(void **state)
 {
     (void)state;
     cg_graph *g = conv_constant_clip_graph();
-    cg_session *s = session(g, CG_KERNELS_FAST);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST);
     int n;
-    cg_named_tensor *out = run_session(s, 4, (const int64_t[]){1, 2, 6, 6}, 0, &n);
+    cg_named_tensor *out = gb_session_run_x(s, 4, (const int64_t[]){1, 2, 6, 6}, 0, &n);
     cg_session_memory_info info;
     cg_session_memory(s, &info);
-    assert_int_equal(g->n_nodes, info.fused_convs ? 1 : 4);
+    assert_int_equal(model_nodes(g), info.fused_convs ? 1 : 4);
     cg_named_tensors_free(out, n);
     cg_session_free(s);
     cg_graph_free(g);
@@ -501,7 +471,7 @@ static cg_graph *resnet_block(void)
 {
     cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 3, -1, -1}, (const char *const[]){"", "", "H", "W"});
-    add_conv(g, "conv_a", "x", "a", 4, 3, 1);
+    gb_conv3x3(g, "conv_a", "x", "a", 4, 3, 1);
     static const int64_t cd[] = {4};
     gb_seeded_weight(g, "scale", 1, cd, 2);
     gb_seeded_weight(g, "beta", 1, cd, 3);
@@ -513,13 +483,13 @@ static cg_graph *resnet_block(void)
     gb_node_list(g, "bn", "BatchNormalization", 5, (const char *[]){"a", "scale", "beta", "mean", "var"}, 1,
              (const char *[]){"an"});
     gb_node_list(g, "relu_a", "Relu", 1, (const char *[]){"an"}, 1, (const char *[]){"ar"});
-    add_conv(g, "conv_b", "ar", "b", 4, 4, 6);
-    add_conv(g, "conv_s", "x", "sk", 4, 3, 7);
+    gb_conv3x3(g, "conv_b", "ar", "b", 4, 4, 6);
+    gb_conv3x3(g, "conv_s", "x", "sk", 4, 3, 7);
     gb_node_list(g, "add", "Add", 2, (const char *[]){"b", "sk"}, 1, (const char *[]){"s"});
     gb_node_list(g, "relu", "Relu", 1, (const char *[]){"s"}, 1, (const char *[]){"r"});
     gb_node_list(g, "sig", "Sigmoid", 1, (const char *[]){"r"}, 1, (const char *[]){"gt"});
     gb_node_list(g, "mul", "Mul", 2, (const char *[]){"gt", "r"}, 1, (const char *[]){"m"});
-    add_conv(g, "conv_c", "m", "cc", 2, 4, 8);
+    gb_conv3x3(g, "conv_c", "m", "cc", 2, 4, 8);
     add_scalar(g, "zero", 0.0f);
     add_scalar(g, "six", 6.0f);
     gb_node_list(g, "clip", "Clip", 3, (const char *[]){"cc", "zero", "six"}, 1, (const char *[]){"y"});
@@ -546,7 +516,7 @@ static cg_graph *conv_chain(void)
     for (int i = 0; i < 6; i++) {
         snprintf(out, sizeof out, i == 5 ? "y" : "t%d", i);
         snprintf(name, sizeof name, "conv%d", i);
-        add_conv(g, name, in, out, 2, 2, i);
+        gb_conv3x3(g, name, in, out, 2, 2, i);
         memcpy(in, out, sizeof in);
     }
     gb_output(g, "y");
@@ -558,9 +528,9 @@ static void test_arena_reuses_memory_on_a_chain(void **state)
 {
     (void)state;
     cg_graph *g = conv_chain();
-    cg_session *s = session(g, CG_KERNELS_REFERENCE);
+    cg_session *s = gb_session(g, CG_KERNELS_REFERENCE);
     int n;
-    cg_named_tensor *out = run_session(s, 4, (const int64_t[]){1, 2, 8, 8}, 0, &n);
+    cg_named_tensor *out = gb_session_run_x(s, 4, (const int64_t[]){1, 2, 8, 8}, 0, &n);
     cg_named_tensors_free(out, n);
     cg_session_memory_info info;
     cg_session_memory(s, &info);
@@ -591,9 +561,9 @@ static void test_in_place_chain_needs_one_buffer(void **state)
 {
     (void)state;
     cg_graph *g = unary_chain();
-    cg_session *s = session(g, CG_KERNELS_FAST);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST);
     int n;
-    cg_named_tensor *out = run_session(s, 2, (const int64_t[]){4, 16}, 0, &n);
+    cg_named_tensor *out = gb_session_run_x(s, 2, (const int64_t[]){4, 16}, 0, &n);
     cg_session_memory_info info;
     cg_session_memory(s, &info);
     assert_int_equal(info.intermediate_bytes, 4 * 256);
@@ -630,9 +600,9 @@ static void test_in_place_keeps_values_still_needed(void **state)
 {
     (void)state;
     cg_graph *g = shared_value_graph();
-    cg_session *s = session(g, CG_KERNELS_FAST);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST);
     int n;
-    cg_named_tensor *out = run_session(s, 2, (const int64_t[]){3, 10}, 0, &n);
+    cg_named_tensor *out = gb_session_run_x(s, 2, (const int64_t[]){3, 10}, 0, &n);
     cg_session_memory_info info;
     cg_session_memory(s, &info);
     /* tanh, add, sub; not exp, neg (their input lives on), nor mul (a graph output) */
@@ -672,7 +642,7 @@ static void check_stable_runs(cg_session *s, const cg_named_tensor *want, int wa
     size_t heap0 = 0;
     for (int i = 0; i < 20; i++) {
         int n;
-        cg_named_tensor *out = run_session(s, 4, d, 1, &n);
+        cg_named_tensor *out = gb_session_run_x(s, 4, d, 1, &n);
         assert_all_close(want, out, n, 1e-5);
         cg_named_tensors_free(out, n);
         if (i == 0)
@@ -692,10 +662,10 @@ static void test_repeated_runs_are_stable(void **state)
 {
     (void)state;
     cg_graph *g = resnet_block(), *gr = resnet_block();
-    cg_session *s = session(g, CG_KERNELS_FAST), *r = session(gr, CG_KERNELS_REFERENCE);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST), *r = gb_session(gr, CG_KERNELS_REFERENCE);
     static const int64_t d[] = {1, 3, 6, 6};
     int n, nr;
-    cg_named_tensor *want = run_session(r, 4, d, 1, &nr);
+    cg_named_tensor *want = gb_session_run_x(r, 4, d, 1, &nr);
     /* The executor allocates nothing after the first run; oneDNN and its OpenMP
      * runtime settle in on the second, hence a warm-up of 2 for FAST. The heap is
      * the process's: OpenMP's threads, left from earlier FAST runs, now and then
@@ -713,12 +683,12 @@ static void test_repeated_runs_are_stable(void **state)
     assert_true(first.arena_bytes > 0 && first.arena_bytes < first.intermediate_bytes);
     assert_true(ref_first.arena_bytes > 0 && ref_first.arena_bytes < ref_first.intermediate_bytes);
     /* A larger input re-plans and grows the arena; going back keeps the room. */
-    cg_named_tensor *big_out = run_session(s, 4, (const int64_t[]){1, 3, 12, 12}, 1, &n);
+    cg_named_tensor *big_out = gb_session_run_x(s, 4, (const int64_t[]){1, 3, 12, 12}, 1, &n);
     cg_named_tensors_free(big_out, n);
     cg_session_memory(s, &now);
     size_t big = now.arena_reserved;
     assert_true(big > first.arena_reserved);
-    cg_named_tensor *out = run_session(s, 4, d, 1, &n);
+    cg_named_tensor *out = gb_session_run_x(s, 4, d, 1, &n);
     assert_all_close(want, out, n, 1e-5);
     cg_named_tensors_free(out, n);
     cg_session_memory(s, &now);
@@ -735,9 +705,9 @@ static void test_bad_inputs_after_a_good_run(void **state)
 {
     (void)state;
     cg_graph *g = resnet_block();
-    cg_session *s = session(g, CG_KERNELS_FAST);
+    cg_session *s = gb_session(g, CG_KERNELS_FAST);
     int n;
-    cg_named_tensor *good = run_session(s, 4, (const int64_t[]){1, 3, 5, 5}, 0, &n);
+    cg_named_tensor *good = gb_session_run_x(s, 4, (const int64_t[]){1, 3, 5, 5}, 0, &n);
     cg_named_tensors_free(good, n);
     cg_tensor *x = cg_tensor_new(CG_FLOAT, 4, (const int64_t[]){1, 4, 5, 5}, NULL);
     cg_named_tensor in = {"x", x}, *out = NULL;
@@ -745,7 +715,7 @@ static void test_bad_inputs_after_a_good_run(void **state)
     assert_int_equal(cg_session_run(s, &in, 1, &out, &n, &st), CG_ERR_INVALID);
     assert_non_null(strstr(st.msg, "input 'x'"));
     cg_tensor_free(x);
-    good = run_session(s, 4, (const int64_t[]){1, 3, 5, 5}, 0, &n);
+    good = gb_session_run_x(s, 4, (const int64_t[]){1, 3, 5, 5}, 0, &n);
     cg_named_tensors_free(good, n);
     cg_session_free(s);
     cg_graph_free(g);
@@ -788,7 +758,7 @@ static cg_graph *random_graph(uint64_t seed, bool all_outputs)
         else if (kind == 1)
             gb_node_list(g, node, binary[next_u32(&r) % 5], 2, (const char *[]){a, b}, 1, &out);
         else
-            add_conv(g, node, a, names[i], 2, 2, i);
+            gb_conv3x3(g, node, a, names[i], 2, 2, i);
     }
     for (int i = 1; i <= n_nodes; i++) /* the last value always, others at random */
         if (all_outputs || i == n_nodes || next_u32(&r) % 4 == 0)
@@ -803,10 +773,10 @@ static void test_random_graphs_match_unplanned_runs(void **state)
     int in_place = 0;
     for (uint64_t seed = 0; seed < 1000; seed++) {
         cg_graph *g = random_graph(seed, false), *all = random_graph(seed, true);
-        cg_session *s = session(g, CG_KERNELS_FAST), *o = session(all, CG_KERNELS_REFERENCE);
+        cg_session *s = gb_session(g, CG_KERNELS_FAST), *o = gb_session(all, CG_KERNELS_REFERENCE);
         int n, no;
-        cg_named_tensor *got = run_session(s, 4, (const int64_t[]){1, 2, 4, 4}, (int)seed, &n);
-        cg_named_tensor *want = run_session(o, 4, (const int64_t[]){1, 2, 4, 4}, (int)seed, &no);
+        cg_named_tensor *got = gb_session_run_x(s, 4, (const int64_t[]){1, 2, 4, 4}, (int)seed, &n);
+        cg_named_tensor *want = gb_session_run_x(o, 4, (const int64_t[]){1, 2, 4, 4}, (int)seed, &no);
         for (int i = 0; i < n; i++) {
             int j = 0;
             while (j < no && strcmp(want[j].name, got[i].name) != 0)

@@ -1,0 +1,276 @@
+/* The channels-last layout of a FAST session. oneDNN's convolutions on
+ * AVX-512 run on NHWC (or blocked) data; fed NCHW tensors, each Conv reorders
+ * its input and output, which on mobilenet_v2 took as long as the convs
+ * themselves. This pass stores whole regions of float32 4-D activations
+ * channels-last instead: every Conv the fast path takes NHWC, and the ops
+ * around them that have NHWC kernels or do not care about the order
+ * (elementwise ops on equal shapes, pools, channel Concat), get cg.layout NHWC;
+ * a convgraph.Relayout node converts where a region begins and ends (graph
+ * inputs and outputs, ops without an NHWC kernel), once per tensor. Logical
+ * shapes do not change, so shape inference and the memory plan are untouched. */
+#include "runtime/layout.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convgraph/graph_edit.h"
+#include "convgraph/infer.h"
+#include "convgraph/ops.h"
+#include "runtime/fast_conv.h"
+
+typedef enum role {
+    ROLE_NONE,   /* needs NCHW */
+    ROLE_CONV,   /* inputs 0 (X) and 3 (Z) */
+    ROLE_UNARY,  /* input 0; order-blind */
+    ROLE_BINARY, /* every input, all of the output's shape; order-blind */
+    ROLE_POOL,   /* input 0 */
+    ROLE_CONCAT, /* every input, along channels */
+} role;
+
+/* Elementwise ops whose kernels compute o[e] from x[e] (further inputs being
+ * scalars, e.g. Clip's bounds), and those combining equal-shaped inputs. */
+static const char *const UNARY_OPS[] = {"Relu", "LeakyRelu", "Elu",  "Selu", "Sigmoid", "HardSigmoid",
+                                        "HardSwish", "Tanh", "Sqrt", "Erf", "Exp", "Log",
+                                        "Neg", "Abs", "Reciprocal", "Clip"};
+static const char *const BINARY_OPS[] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum"};
+static const char *const POOL_OPS[] = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"};
+
+static bool name_in(const char *op, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(op, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static role role_of_op(const cg_node *n)
+{
+    if (n->domain[0])
+        return ROLE_NONE;
+    if (strcmp(n->op_type, "Conv") == 0)
+        return ROLE_CONV;
+    if (strcmp(n->op_type, "Concat") == 0)
+        return ROLE_CONCAT;
+    if (name_in(n->op_type, UNARY_OPS, sizeof UNARY_OPS / sizeof UNARY_OPS[0]))
+        return ROLE_UNARY;
+    if (name_in(n->op_type, BINARY_OPS, sizeof BINARY_OPS / sizeof BINARY_OPS[0]))
+        return ROLE_BINARY;
+    if (name_in(n->op_type, POOL_OPS, sizeof POOL_OPS / sizeof POOL_OPS[0]))
+        return ROLE_POOL;
+    return ROLE_NONE;
+}
+
+static bool is_data_slot(role r, int k)
+{
+    switch (r) {
+    case ROLE_CONV:
+        return k == 0 || k == 3;
+    case ROLE_UNARY:
+    case ROLE_POOL:
+        return k == 0;
+    case ROLE_BINARY:
+    case ROLE_CONCAT:
+        return true;
+    case ROLE_NONE:
+        break;
+    }
+    return false;
+}
+
+static bool float_4d(const cg_graph *g, int v)
+{
+    return v >= 0 && g->values[v].dtype == CG_FLOAT && g->values[v].shape.rank == 4;
+}
+
+/* Every data input present, float32 4-D and, unless the op combines along an
+ * axis or windows, of exactly the output's shape; one output, float32 4-D. */
+static bool operands_fit(const cg_graph *g, const cg_node *n, role r)
+{
+    if (n->n_outputs < 1 || !float_4d(g, n->outputs[0]))
+        return false;
+    for (int k = 1; k < n->n_outputs; k++)
+        if (n->outputs[k] >= 0)
+            return false; /* MaxPool's Indices */
+    const cg_shape *out = &g->values[n->outputs[0]].shape;
+    bool same_shape = r == ROLE_UNARY || r == ROLE_BINARY;
+    for (int k = 0; k < n->n_inputs; k++) {
+        int v = n->inputs[k];
+        if (!is_data_slot(r, k) || (v < 0 && k > 0))
+            continue;
+        if (!float_4d(g, v) || (same_shape && !cg_shape_equal(&g->values[v].shape, out)))
+            return false;
+    }
+    return true;
+}
+
+static bool concat_on_channels(const cg_node *n)
+{
+    int64_t axis = cg_attr_int(n, "axis", 0);
+    return axis == 1 || axis == -3;
+}
+
+/* The role node n takes in an NHWC region, or ROLE_NONE when it stays NCHW. */
+static role capable(const cg_graph *g, const cg_node *n)
+{
+    role r = role_of_op(n);
+    if (r == ROLE_NONE || n->n_inputs < 1 || !operands_fit(g, n, r))
+        return ROLE_NONE;
+    if (r == ROLE_CONCAT && !concat_on_channels(n))
+        return ROLE_NONE;
+    if (r == ROLE_CONV && !cg_fast_conv_nhwc_ok(g, n))
+        return ROLE_NONE;
+    return r;
+}
+
+/* Convs seed the regions; another capable node joins when one of its data
+ * inputs comes from a node already in (nodes are in topological order). */
+static void choose_nodes(const cg_graph *g, role *roles)
+{
+    bool *nhwc_value = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *nhwc_value);
+    for (int i = 0; nhwc_value && i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        role r = capable(g, n);
+        bool joins = r == ROLE_CONV;
+        for (int k = 0; !joins && r != ROLE_NONE && k < n->n_inputs; k++)
+            joins = is_data_slot(r, k) && n->inputs[k] >= 0 && nhwc_value[n->inputs[k]];
+        roles[i] = joins ? r : ROLE_NONE;
+        if (joins)
+            nhwc_value[n->outputs[0]] = true;
+    }
+    if (!nhwc_value)
+        memset(roles, 0, (size_t)g->n_nodes * sizeof *roles);
+    free(nhwc_value);
+}
+
+/* A new value like v (dtype, shape), named after it and free. */
+static int twin_value(cg_graph *g, int v, const char *suffix, cg_status *st)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s", g->values[v].name, suffix);
+    size_t len = strlen(name);
+    for (int i = 1; cg_graph_find(g, name) >= 0; i++)
+        snprintf(name + len, sizeof name - len, "_%d", i);
+    int t = cg_graph_intern(g, name, st);
+    if (t >= 0) {
+        g->values[t].dtype = g->values[v].dtype;
+        g->values[t].shape = g->values[v].shape;
+    }
+    return t;
+}
+
+/* Appends Relayout(from) -> to, converting to layout `to_layout`. */
+static cg_code add_relayout(cg_graph *g, int from, int to, const char *to_layout, cg_status *st)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s/to_%s", g->values[from].name, to_layout);
+    cg_node *n = cg_graph_add_node(g, name, "Relayout", CG_LAYOUT_DOMAIN, st);
+    const char *in[] = {g->values[from].name}, *out[] = {g->values[to].name};
+    if (!n || cg_node_set_inputs(g, n, in, 1, st) != CG_OK || cg_node_set_outputs(g, n, out, 1, st) != CG_OK)
+        return st->code ? st->code : CG_ERR_NOMEM;
+    return cg_node_set_string(n, "to", to_layout, st);
+}
+
+/* The NHWC twin of v for a reader inside a region: the chosen producer's
+ * output, or a Relayout of v made on first need. */
+static int nhwc_input(cg_graph *g, int v, int *twin, cg_status *st)
+{
+    if (twin[v] >= 0)
+        return twin[v];
+    int t = twin_value(g, v, "nhwc", st);
+    if (t >= 0 && add_relayout(g, v, t, "NHWC", st) != CG_OK)
+        return -1;
+    return twin[v] = t;
+}
+
+/* Node i writes an NHWC twin of its output; its data inputs read NHWC twins. */
+static cg_code convert_node(cg_graph *g, int i, role r, int *twin, cg_status *st)
+{
+    int v = g->nodes[i].outputs[0];
+    int t = twin_value(g, v, "nhwc", st);
+    if (t < 0)
+        return st->code;
+    g->nodes[i].outputs[0] = t;
+    twin[v] = t;
+    for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+        int in = g->nodes[i].inputs[k];
+        if (!is_data_slot(r, k) || in < 0)
+            continue;
+        int tin = nhwc_input(g, in, twin, st); /* may append nodes: index, not pointer */
+        if (tin < 0)
+            return st->code;
+        g->nodes[i].inputs[k] = tin;
+    }
+    return cg_node_set_string(&g->nodes[i], "cg.layout", "NHWC", st);
+}
+
+/* Values the converted nodes no longer write in NCHW, but something still
+ * reads (or the caller gets as an output): converted back once. */
+static cg_code restore_nchw(cg_graph *g, const int *produced_by_region, int n_values, const int *twin,
+                            cg_status *st)
+{
+    for (int v = 0; v < n_values; v++) {
+        if (!produced_by_region[v] || (cg_graph_use_count(g, v) == 0 && !g->values[v].is_output))
+            continue;
+        cg_code rc = add_relayout(g, twin[v], v, "NCHW", st);
+        if (rc != CG_OK)
+            return rc;
+    }
+    return CG_OK;
+}
+
+static cg_code convert_regions(cg_graph *g, const role *roles, int *n_converted, cg_status *st)
+{
+    int n_nodes = g->n_nodes, n_values = g->n_values;
+    int *twin = malloc((size_t)(n_values ? n_values : 1) * 2 * sizeof *twin);
+    if (!twin)
+        return cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
+    int *produced = twin + n_values;
+    for (int v = 0; v < n_values; v++) {
+        twin[v] = -1;
+        produced[v] = 0;
+    }
+    cg_code rc = CG_OK;
+    for (int i = 0; rc == CG_OK && i < n_nodes; i++) {
+        if (roles[i] == ROLE_NONE)
+            continue;
+        produced[g->nodes[i].outputs[0]] = 1;
+        rc = convert_node(g, i, roles[i], twin, st);
+        ++*n_converted;
+    }
+    if (rc == CG_OK)
+        rc = restore_nchw(g, produced, n_values, twin, st);
+    free(twin);
+    return rc;
+}
+
+/* A graph a session already laid out (a second session on it), or one built
+ * with layouts by hand: converting it again would convert twice. */
+static bool laid_out(const cg_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (cg_node_is_nhwc(&g->nodes[i]) || strcmp(g->nodes[i].domain, CG_LAYOUT_DOMAIN) == 0)
+            return true;
+    return false;
+}
+
+cg_code cg_session_layout_nhwc(cg_graph *g, int *n_converted, cg_status *st)
+{
+    *n_converted = 0;
+    if (!cg_fast_conv_available() || g->n_nodes == 0 || laid_out(g))
+        return CG_OK;
+    role *roles = calloc((size_t)g->n_nodes, sizeof *roles);
+    if (!roles)
+        return cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
+    choose_nodes(g, roles);
+    bool any = false;
+    for (int i = 0; i < g->n_nodes; i++)
+        any = any || roles[i] != ROLE_NONE;
+    cg_code rc = CG_OK;
+    if (any && cg_graph_opset(g, CG_LAYOUT_DOMAIN) == 0)
+        rc = cg_graph_add_opset(g, CG_LAYOUT_DOMAIN, 1, st);
+    if (rc == CG_OK && any)
+        rc = convert_regions(g, roles, n_converted, st);
+    free(roles);
+    return rc == CG_OK && any ? cg_graph_toposort(g, st) : rc;
+}

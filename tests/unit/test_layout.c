@@ -1,0 +1,294 @@
+/* The channels-last layout pass of FAST sessions (src/runtime/layout.c): which
+ * nodes go NHWC, where Relayout nodes appear (once per tensor, at region
+ * borders, graph outputs keeping their names), what stays NCHW (broadcasting
+ * ops, symbolic spatial dims, REFERENCE sessions), and that every such graph
+ * computes what a REFERENCE session does. Without oneDNN no Conv goes NHWC:
+ * the structural cases are skipped, saying so. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "convgraph/convgraph.h"
+#include "convgraph/ops.h"
+#include "runtime/fast_conv.h"
+#include "support/graph_build.h"
+
+static void skip_without_fast_conv(void)
+{
+    if (!cg_fast_conv_available()) {
+        print_message("skipped: built without oneDNN, no Conv runs channels-last\n");
+        skip();
+    }
+}
+
+static int count_op(const cg_graph *g, const char *op)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n += strcmp(g->nodes[i].op_type, op) == 0;
+    return n;
+}
+
+static int count_nhwc(const cg_graph *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        n += cg_node_is_nhwc(&g->nodes[i]);
+    return n;
+}
+
+/* The node writing value `name`. */
+static const cg_node *producer_of(const cg_graph *g, const char *name)
+{
+    int p = gb_find(g, name)->producer;
+    assert_true(p >= 0);
+    return &g->nodes[p];
+}
+
+/* Builds the graph twice, runs a FAST session on one (whose graph the caller
+ * then inspects) and a REFERENCE session on the other, compares all outputs. */
+static cg_graph *fast_matches_reference(cg_graph *(*build)(void), const int64_t *dims)
+{
+    cg_graph *gf = build(), *gr = build();
+    cg_session *f = gb_session(gf, CG_KERNELS_FAST), *r = gb_session(gr, CG_KERNELS_REFERENCE);
+    for (int round = 0; round < 2; round++) {
+        int nf, nr;
+        cg_named_tensor *of = gb_session_run_x(f, 4, dims, round, &nf);
+        cg_named_tensor *or = gb_session_run_x(r, 4, dims, round, &nr);
+        assert_int_equal(nf, nr);
+        for (int i = 0; i < nf; i++) {
+            assert_string_equal(of[i].name, or[i].name);
+            gb_expect_close(or[i].tensor, of[i].tensor, 1e-4);
+        }
+        cg_named_tensors_free(of, nf);
+        cg_named_tensors_free(or, nr);
+    }
+    assert_int_equal(count_op(gr, "Relayout"), 0); /* REFERENCE sessions keep NCHW */
+    cg_session_free(f);
+    cg_session_free(r);
+    cg_graph_free(gr);
+    return gf;
+}
+
+/* x -> conv1 -> relu -> maxpool -> conv2 -> add(conv2, p) -> gap -> flatten -> y */
+static cg_graph *small_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 3, 9, 9}, NULL);
+    gb_conv3x3(g, "conv1", "x", "c1", 8, 3, 1);
+    gb_node(g, "relu", "Relu", "c1", "r1");
+    cg_node *mp = gb_node(g, "pool", "MaxPool", "r1", "p");
+    gb_attr_ints_csv(mp, "kernel_shape", "3,3");
+    gb_attr_ints_csv(mp, "strides", "2,2");
+    gb_attr_int(mp, "ceil_mode", 1);
+    gb_conv3x3(g, "conv2", "p", "c2", 8, 8, 3);
+    gb_node(g, "add", "Add", "c2,p", "s");
+    gb_node(g, "gap", "GlobalAveragePool", "s", "gp");
+    gb_node(g, "flat", "Flatten", "gp", "y");
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_conv_region_runs_nhwc_between_two_relayouts(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *g = fast_matches_reference(small_net, (const int64_t[]){1, 3, 9, 9});
+    /* Relu and the residual Add went into the convs; conv1, pool, conv2, gap remain */
+    assert_int_equal(count_nhwc(g), 4);
+    assert_int_equal(count_op(g, "Relayout"), 2); /* x in, the pooled vector out */
+    const cg_node *flat_in = producer_of(g, g->values[producer_of(g, "y")->inputs[0]].name);
+    assert_string_equal(flat_in->op_type, "Relayout");
+    assert_string_equal(cg_attr_string(flat_in, "to", ""), "NCHW");
+    /* a second session on the same graph does not lay it out twice */
+    cg_session *again = gb_session(g, CG_KERNELS_FAST);
+    assert_int_equal(count_op(g, "Relayout"), 2);
+    int n;
+    cg_named_tensors_free(gb_session_run_x(again, 4, (const int64_t[]){1, 3, 9, 9}, 0, &n), n);
+    cg_session_free(again);
+    cg_graph_free(g);
+}
+
+/* Two convs concatenated on channels, then scaled per channel (a broadcast,
+ * which has no NHWC kernel), then another conv; also outputs the concat. */
+static cg_graph *concat_scale_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){2, 4, 6, 7}, NULL);
+    gb_conv3x3(g, "ca", "x", "a", 3, 4, 1);
+    gb_conv3x3(g, "cb", "x", "b", 5, 4, 3);
+    gb_attr_int(gb_node(g, "cat", "Concat", "a,b", "cat"), "axis", 1);
+    gb_seeded_weight(g, "scale", 4, (const int64_t[]){1, 8, 1, 1}, 5);
+    gb_node(g, "mul", "Mul", "cat,scale", "m");
+    gb_conv3x3(g, "cc", "m", "y", 2, 8, 7);
+    gb_outputs(g, "y,cat");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_broadcast_leaves_the_region_and_outputs_keep_names(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *g = fast_matches_reference(concat_scale_net, (const int64_t[]){2, 4, 6, 7});
+    assert_int_equal(count_nhwc(g), 4);  /* ca, cb, cat, cc */
+    assert_false(cg_node_is_nhwc(producer_of(g, "m")));
+    /* x once into NHWC (both convs share it), cat back once (Mul and the output
+     * share it), m into NHWC for cc, y back */
+    assert_int_equal(count_op(g, "Relayout"), 4);
+    assert_string_equal(producer_of(g, "cat")->op_type, "Relayout");
+    assert_string_equal(producer_of(g, "y")->op_type, "Relayout");
+    cg_graph_free(g);
+}
+
+/* A conv whose H and W are symbols: the layout pass cannot ask oneDNN about a
+ * shape it does not know, so the conv stays NCHW (and is timed per shape). */
+static cg_graph *symbolic_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 2, -1, -1}, (const char *const[]){"", "", "H", "W"});
+    gb_conv3x3(g, "conv", "x", "c", 4, 2, 1);
+    gb_node(g, "relu", "Relu", "c", "y");
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_symbolic_spatial_dims_stay_nchw(void **state)
+{
+    (void)state;
+    cg_graph *g = fast_matches_reference(symbolic_net, (const int64_t[]){1, 2, 5, 6});
+    assert_int_equal(count_op(g, "Relayout"), 0);
+    assert_int_equal(count_nhwc(g), 0);
+    cg_graph_free(g);
+}
+
+/* A conv plus its own input (the residual Z is the graph input x), whose
+ * output is both a graph output and read by a Sigmoid outside any fusion. */
+static cg_graph *residual_input_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 4, 5, 5}, NULL);
+    gb_conv3x3(g, "conv", "x", "c", 4, 4, 1);
+    gb_node(g, "add", "Add", "c,x", "s");
+    gb_node(g, "sig", "Sigmoid", "s", "t");
+    gb_node(g, "flat", "Flatten", "t", "f");
+    gb_outputs(g, "s,f");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_shared_input_is_converted_once(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *g = fast_matches_reference(residual_input_net, (const int64_t[]){1, 4, 5, 5});
+    /* x once to NHWC (X and Z of the conv), s back for the output and... */
+    const cg_node *conv = NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].op_type, "Conv") == 0)
+            conv = &g->nodes[i];
+    assert_non_null(conv);
+    assert_true(cg_node_is_nhwc(conv));
+    int relayout_to_nhwc = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        relayout_to_nhwc += strcmp(g->nodes[i].op_type, "Relayout") == 0 &&
+                            strcmp(cg_attr_string(&g->nodes[i], "to", ""), "NHWC") == 0;
+    assert_int_equal(relayout_to_nhwc, 1);
+    assert_string_equal(producer_of(g, "s")->op_type, "Relayout");
+    cg_graph_free(g);
+}
+
+/* x -> conv(+ z, Relu) -> y, plain or (nhwc) with the conv stored
+ * channels-last between two Relayouts, as the layout pass would leave it. */
+static cg_graph *conv_z_graph(bool nhwc)
+{
+    cg_graph *g = gb_graph(13);
+    cg_status st = {0};
+    assert_int_equal(cg_graph_add_opset(g, CG_LAYOUT_DOMAIN, 1, &st), CG_OK);
+    gb_float_input(g, "x", 4, (const int64_t[]){2, 3, 5, 4}, NULL);
+    gb_float_input(g, "z", 4, (const int64_t[]){2, 6, 5, 4}, NULL);
+    if (nhwc) {
+        gb_attr_str(gb_node_in_domain(g, "xin", "Relayout", CG_LAYOUT_DOMAIN, 1, (const char *[]){"x"}, 1,
+                                      (const char *[]){"xn"}), "to", "NHWC");
+        gb_attr_str(gb_node_in_domain(g, "zin", "Relayout", CG_LAYOUT_DOMAIN, 1, (const char *[]){"z"}, 1,
+                                      (const char *[]){"zn"}), "to", "NHWC");
+    }
+    gb_seeded_weight(g, "w", 4, (const int64_t[]){6, 3, 3, 3}, 1);
+    cg_node *c = gb_node_list(g, "conv", "Conv", 4, (const char *[]){nhwc ? "xn" : "x", "w", "", nhwc ? "zn" : "z"},
+                              1, (const char *[]){nhwc ? "yn" : "y"});
+    gb_attr_ints_csv(c, "kernel_shape", "3,3");
+    gb_attr_ints_csv(c, "pads", "1,0,1,2");
+    gb_attr_str(c, "cg.activation", "Relu");
+    if (nhwc) {
+        gb_attr_str(c, "cg.layout", "NHWC");
+        gb_attr_str(gb_node_in_domain(g, "yout", "Relayout", CG_LAYOUT_DOMAIN, 1, (const char *[]){"yn"}, 1,
+                                      (const char *[]){"y"}), "to", "NCHW");
+    }
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static cg_tensor *seeded(const int64_t *dims, int seed)
+{
+    cg_tensor *t = cg_tensor_new(CG_FLOAT, 4, dims, NULL);
+    assert_non_null(t);
+    gb_fill_seeded(t, seed);
+    return t;
+}
+
+static cg_tensor *run_with(cg_graph *g, cg_kernel_choice k, cg_tensor *x, cg_tensor *z)
+{
+    cg_session *s = gb_session(g, k);
+    cg_named_tensor in[] = {{"x", x}, {"z", z}}, *out = NULL;
+    int n = 0;
+    cg_status st = {0};
+    if (cg_session_run(s, in, 2, &out, &n, &st) != CG_OK)
+        fail_msg("%s", st.msg);
+    assert_int_equal(n, 1);
+    cg_tensor *y = out[0].tensor;
+    out[0].tensor = NULL;
+    cg_named_tensors_free(out, n);
+    cg_session_free(s);
+    return y;
+}
+
+/* A Conv stored channels-last computes the NCHW node's numbers with the
+ * reference kernel (what runs when the fast path turns one down) and with the
+ * fast one. */
+static void test_channels_last_conv_matches_nchw(void **state)
+{
+    (void)state;
+    cg_tensor *x = seeded((const int64_t[]){2, 3, 5, 4}, 1), *z = seeded((const int64_t[]){2, 6, 5, 4}, 2);
+    cg_graph *plain = conv_z_graph(false), *nhwc = conv_z_graph(true);
+    cg_tensor *want = run_with(plain, CG_KERNELS_REFERENCE, x, z);
+    for (int k = 0; k < 2; k++) {
+        cg_tensor *got = run_with(nhwc, k ? CG_KERNELS_FAST : CG_KERNELS_REFERENCE, x, z);
+        gb_expect_close(want, got, 1e-5);
+        cg_tensor_free(got);
+    }
+    cg_tensor_free(want);
+    cg_graph_free(plain);
+    cg_graph_free(nhwc);
+    cg_tensor_free(x);
+    cg_tensor_free(z);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_region_runs_nhwc_between_two_relayouts),
+        cmocka_unit_test(test_broadcast_leaves_the_region_and_outputs_keep_names),
+        cmocka_unit_test(test_symbolic_spatial_dims_stay_nchw),
+        cmocka_unit_test(test_shared_input_is_converted_once),
+        cmocka_unit_test(test_channels_last_conv_matches_nchw),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
