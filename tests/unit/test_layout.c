@@ -109,8 +109,9 @@ static void test_conv_region_runs_nhwc_between_two_relayouts(void **state)
     /* a second session on the same graph does not lay it out twice */
     cg_session *again = gb_session(g, CG_KERNELS_FAST);
     assert_int_equal(count_op(g, "Relayout"), 2);
-    int n;
-    cg_named_tensors_free(gb_session_run_x(again, 4, (const int64_t[]){1, 3, 9, 9}, 0, &n), n);
+    int n = 0;
+    cg_named_tensor *out = gb_session_run_x(again, 4, (const int64_t[]){1, 3, 9, 9}, 0, &n);
+    cg_named_tensors_free(out, n);
     cg_session_free(again);
     cg_graph_free(g);
 }
