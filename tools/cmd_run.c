@@ -396,20 +396,41 @@ static int run_failure_exit(cg_code code)
     return code == CG_ERR_UNSUPPORTED || code == CG_ERR_NOMEM ? CLI_EXIT_PROBLEMS : CLI_EXIT_USAGE;
 }
 
-/* cg_graph_run uses the fast kernels where there are some; --kernels reference
- * asks a session for the plain reference kernels only. */
-static cg_code run_graph(run_plan *p, const cg_named_tensor *named, cg_named_tensor **out,
-                         int *n_out, cg_status *st)
+/* Runs the session on the planned inputs; prints the message on failure. */
+static bool run_session(run_plan *p, cg_session *s, cg_named_tensor **out, int *n_out, cg_code *code)
 {
-    if (!p->args->reference_kernels)
-        return cg_graph_run(p->g, named, p->n_in, out, n_out, st);
-    cg_run_options opt = {CG_KERNELS_REFERENCE, 0};
-    cg_session *s = cg_session_new(p->g, &opt, st);
-    if (!s)
-        return st->code != CG_OK ? st->code : CG_ERR_NOMEM;
-    cg_code rc = cg_session_run(s, named, p->n_in, out, n_out, st);
-    cg_session_free(s);
-    return rc;
+    cg_named_tensor named[CLI_MAX_INPUTS];
+    for (int i = 0; i < p->n_in; i++)
+        named[i] = (cg_named_tensor){p->g->values[p->in[i].value].name, p->in[i].tensor};
+    cg_status st = {0};
+    *code = cg_session_run(s, named, p->n_in, out, n_out, &st);
+    if (*code != CG_OK)
+        fprintf(stderr, "%s\n", st.msg);
+    return *code == CG_OK;
+}
+
+/* A session (--kernels reference: the plain reference kernels only). With the
+ * fast kernels it rewrites the graph (the one bench times; this command's
+ * own), renumbering its values: the planned inputs are found again by name
+ * (graph inputs keep theirs). */
+static cg_session *run_session_new(run_plan *p, cg_code *code)
+{
+    cg_run_options opt = {p->args->reference_kernels ? CG_KERNELS_REFERENCE : CG_KERNELS_FAST, 0};
+    char *names[CLI_MAX_INPUTS];
+    int named = 0;
+    while (named < p->n_in && (names[named] = strdup(p->g->values[p->in[named].value].name)))
+        named++;
+    cg_status st = {0};
+    cg_session *s = named == p->n_in ? cg_session_new(p->g, &opt, &st) : NULL;
+    for (int i = 0; i < named; i++) {
+        p->in[i].value = s ? cg_graph_find(p->g, names[i]) : p->in[i].value;
+        free(names[i]);
+    }
+    if (!s) {
+        *code = st.code != CG_OK ? st.code : CG_ERR_NOMEM;
+        fprintf(stderr, "%s\n", st.msg);
+    }
+    return s;
 }
 
 static int run_plan_execute(run_plan *p)
@@ -421,16 +442,16 @@ static int run_plan_execute(run_plan *p)
     }
     if (!plan_inputs(p) || !load_inputs(p))
         return CLI_EXIT_USAGE;
-    cg_named_tensor named[CLI_MAX_INPUTS];
-    for (int i = 0; i < p->n_in; i++)
-        named[i] = (cg_named_tensor){p->g->values[p->in[i].value].name, p->in[i].tensor};
+    cg_code code = CG_OK;
+    cg_session *s = run_session_new(p, &code);
+    if (!s)
+        return run_failure_exit(code);
     cg_named_tensor *out = NULL;
     int n_out = 0;
-    cg_status st = {0};
-    if (run_graph(p, named, &out, &n_out, &st) != CG_OK) {
-        fprintf(stderr, "%s\n", st.msg);
-        return run_failure_exit(st.code);
-    }
+    bool ran = run_session(p, s, &out, &n_out, &code);
+    cg_session_free(s);
+    if (!ran)
+        return run_failure_exit(code);
     for (int i = 0; i < p->n_in; i++)
         print_input(p, &p->in[i]);
     for (int i = 0; i < n_out; i++)
