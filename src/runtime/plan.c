@@ -4,6 +4,8 @@
  * time occupies), as TensorFlow Lite's arena planner does. */
 #include "runtime/plan.h"
 
+#include "convgraph/ops.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +40,13 @@ static bool op_in_place(const cg_node *n)
     return op_in(n, IN_PLACE_OPS, sizeof IN_PLACE_OPS / sizeof IN_PLACE_OPS[0]);
 }
 
+/* Also every node of a channels-last region and its Relayouts: Relayout is a
+ * transpose, and the NHWC pool, global pool and Concat kernels (src/ops/nhwc.h,
+ * shape_concat.c) store every output pixel, empty windows included, or fail. */
 bool cg_plan_writes_every_element(const cg_node *n)
 {
-    return op_in_place(n) || op_in(n, FULL_WRITE_OPS, sizeof FULL_WRITE_OPS / sizeof FULL_WRITE_OPS[0]);
+    return op_in_place(n) || op_in(n, FULL_WRITE_OPS, sizeof FULL_WRITE_OPS / sizeof FULL_WRITE_OPS[0]) ||
+           cg_node_is_nhwc(n) || strcmp(n->domain, CG_LAYOUT_DOMAIN) == 0;
 }
 
 /* Bytes of value v rounded up to CG_PLAN_ALIGN, or -1 when v is not an
