@@ -35,6 +35,24 @@ cg_code cg_onnx_tensor_dims(const Onnx__TensorProto *t, const char *source,
 
 /* ---- initializer bytes kept out of protobuf-c (onnx_strip.c, onnx_weights.c) ---- */
 
+/* The protobuf wire format, walked by hand where protobuf-c would copy. */
+enum { CG_WIRE_VARINT = 0, CG_WIRE_FIXED64 = 1, CG_WIRE_LEN = 2, CG_WIRE_FIXED32 = 5 };
+
+/* One field as it lies in the buffer: key, then (length-delimited) its length,
+ * then the payload [body, end). */
+typedef struct cg_onnx_field {
+    uint64_t number;
+    unsigned wire_type;
+    const uint8_t *key;  /* first byte of the key */
+    const uint8_t *body; /* first byte of the payload (after the length) */
+    const uint8_t *end;
+    size_t key_len;      /* bytes of the key alone */
+} cg_onnx_field;
+
+/* Reads the field at *p and moves past it; false on malformed data (a cut
+ * varint, a length past the end, groups or unknown wire types, field 0). */
+bool cg_onnx_next_field(const uint8_t **p, const uint8_t *end, cg_onnx_field *f);
+
 /* Where one initializer's raw_data payload lies in the original buffer. */
 typedef struct cg_onnx_payload {
     const uint8_t *data;

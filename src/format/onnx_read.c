@@ -22,60 +22,20 @@ typedef struct onnx_reader {
 
 /* ---- nesting guard: walks the wire format with the message descriptors ---- */
 
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Skips one field's payload; false on malformed or group data (protobuf-c rejects
- * those itself). Length-delimited payloads are returned in *sub / *sub_len. */
-static bool skip_field(uint64_t key, const uint8_t **p, const uint8_t *end,
-                       const uint8_t **sub, uint64_t *sub_len)
-{
-    uint64_t n;
-    *sub = NULL;
-    switch (key & 7) {
-    case 0: return read_varint(p, end, &n);
-    case 1: n = 8; break;
-    case 5: n = 4; break;
-    case 2:
-        if (!read_varint(p, end, &n))
-            return false;
-        *sub = *p;
-        *sub_len = n;
-        break;
-    default: return false;
-    }
-    if (n > (uint64_t)(end - *p))
-        return false;
-    *p += n;
-    return true;
-}
-
 static bool nesting_within(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                            const uint8_t *end, int depth)
 {
     if (depth > CG_ONNX_MAX_NESTING)
         return false;
     while (p < end) {
-        uint64_t key, sub_len = 0;
-        const uint8_t *sub;
-        if (!read_varint(&p, end, &key) || (key >> 3) > 0x1fffffff ||
-            !skip_field(key, &p, end, &sub, &sub_len))
-            return true;
+        cg_onnx_field field;
+        if (!cg_onnx_next_field(&p, end, &field))
+            return true; /* malformed: protobuf-c rejects it itself */
         const ProtobufCFieldDescriptor *f =
-            sub ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3)) : NULL;
+            field.wire_type == CG_WIRE_LEN ? protobuf_c_message_descriptor_get_field(desc, (unsigned)field.number)
+                                           : NULL;
         if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-            !nesting_within(f->descriptor, sub, sub + sub_len, depth + 1))
+            !nesting_within(f->descriptor, field.body, field.end, depth + 1))
             return false;
     }
     return true;

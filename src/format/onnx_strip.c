@@ -8,20 +8,9 @@
 
 #include "format/onnx_internal.h"
 
-enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
 enum { LEVEL_MODEL, LEVEL_GRAPH, LEVEL_TENSOR };
 enum { MODEL_GRAPH = 7, GRAPH_INITIALIZER = 5, TENSOR_RAW_DATA = 9 };
 
-/* One field as it lies in the buffer: key, then (length-delimited) its length,
- * then the payload [body, end). */
-typedef struct wire_field {
-    uint64_t number;
-    unsigned wire_type;
-    const uint8_t *key;  /* first byte of the key */
-    const uint8_t *body; /* first byte of the payload (after the length) */
-    const uint8_t *end;
-    size_t key_len;      /* bytes of the key alone */
-} wire_field;
 
 static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
@@ -53,9 +42,7 @@ static uint8_t *put_varint(uint8_t *out, uint64_t v)
     return out;
 }
 
-/* Reads the field at *p and moves past it; false on malformed data (a cut
- * varint, a length past the end, groups or unknown wire types, field 0). */
-static bool next_field(const uint8_t **p, const uint8_t *end, wire_field *f)
+bool cg_onnx_next_field(const uint8_t **p, const uint8_t *end, cg_onnx_field *f)
 {
     uint64_t key, n;
     f->key = *p;
@@ -65,15 +52,15 @@ static bool next_field(const uint8_t **p, const uint8_t *end, wire_field *f)
     f->wire_type = (unsigned)(key & 7);
     f->key_len = (size_t)(*p - f->key);
     switch (f->wire_type) {
-    case WIRE_VARINT:
+    case CG_WIRE_VARINT:
         f->body = *p;
         if (!get_varint(p, end, &n))
             return false;
         f->end = *p;
         return true;
-    case WIRE_FIXED64: n = 8; break;
-    case WIRE_FIXED32: n = 4; break;
-    case WIRE_LEN:
+    case CG_WIRE_FIXED64: n = 8; break;
+    case CG_WIRE_FIXED32: n = 4; break;
+    case CG_WIRE_LEN:
         if (!get_varint(p, end, &n))
             return false;
         break;
@@ -102,15 +89,15 @@ static bool stripped_size(int level, const uint8_t *p, const uint8_t *end, size_
 {
     size_t total = 0;
     int seen = 0;
-    wire_field f;
+    cg_onnx_field f;
     while (p < end) {
-        if (!next_field(&p, end, &f))
+        if (!cg_onnx_next_field(&p, end, &f))
             return false;
         if (f.number != special_field(level)) {
             total += (size_t)(f.end - f.key);
             continue;
         }
-        if (f.wire_type != WIRE_LEN || (level != LEVEL_GRAPH && ++seen > 1))
+        if (f.wire_type != CG_WIRE_LEN || (level != LEVEL_GRAPH && ++seen > 1))
             return false;
         size_t inner = 0; /* raw_data keeps its key, with an empty payload */
         if (level != LEVEL_TENSOR && !stripped_size(level + 1, f.body, f.end, &inner))
@@ -140,9 +127,9 @@ static bool add_payload(cg_onnx_stripped *s)
 static bool write_stripped(cg_onnx_stripped *s, int level, const uint8_t *p, const uint8_t *end,
                            uint8_t **out)
 {
-    wire_field f;
+    cg_onnx_field f;
     while (p < end) {
-        next_field(&p, end, &f);
+        cg_onnx_next_field(&p, end, &f);
         if (f.number != special_field(level)) {
             memcpy(*out, f.key, (size_t)(f.end - f.key));
             *out += f.end - f.key;
