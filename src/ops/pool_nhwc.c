@@ -53,20 +53,26 @@ static tap_span axis_span(const cg_run_window *rw, int a, int64_t o, bool count_
  * Callers take NHWC_GROUPS groups, then half as many, then single groups: the
  * fewer channels are left, the fewer passes over a pixel's taps. */
 
-/* x points at the first channel of pixel 0; off[t] is tap t's pixel offset in
- * elements. The first tap seeds the max, so a NaN there stays and a later one
+/* Tap t's pixel offset in elements: off[t], or t * stride when off is NULL
+ * (the global pools, whose taps are every pixel in turn). */
+static inline int64_t tap_at(const int64_t *off, int64_t stride, int64_t t)
+{
+    return off ? off[t] : t * stride;
+}
+
+/* x points at the first channel of pixel 0; tap_at gives tap t's offset. The first tap seeds the max, so a NaN there stays and a later one
  * never wins, as in the reference ('>' keeps the first of equals). */
-static inline void max_groups(const float *restrict x, const int64_t *off, int64_t n,
-                              int groups, float *restrict y)
+static inline void max_groups(const float *restrict x, const int64_t *off, int64_t stride,
+                              int64_t n, int groups, float *restrict y)
 {
     float acc[NHWC_GROUPS][NHWC_LANES];
-    const float *restrict v0 = x + off[0];
+    const float *restrict v0 = x + tap_at(off, stride, 0);
 #pragma GCC unroll 4
     for (int g = 0; g < groups; g++)
         for (int j = 0; j < NHWC_LANES; j++)
             acc[g][j] = v0[g * NHWC_LANES + j];
     for (int64_t t = 1; t < n; t++) {
-        const float *restrict v = x + off[t];
+        const float *restrict v = x + tap_at(off, stride, t);
 #pragma GCC unroll 4
         for (int g = 0; g < groups; g++)
             for (int j = 0; j < NHWC_LANES; j++) {
@@ -80,12 +86,12 @@ static inline void max_groups(const float *restrict x, const int64_t *off, int64
             y[g * NHWC_LANES + j] = acc[g][j];
 }
 
-static inline void sum_groups(const float *restrict x, const int64_t *off, int64_t n,
-                              int groups, float divisor, float *restrict y)
+static inline void sum_groups(const float *restrict x, const int64_t *off, int64_t stride,
+                              int64_t n, int groups, float divisor, float *restrict y)
 {
     float acc[NHWC_GROUPS][NHWC_LANES] = {{0}};
     for (int64_t t = 0; t < n; t++) {
-        const float *restrict v = x + off[t];
+        const float *restrict v = x + tap_at(off, stride, t);
 #pragma GCC unroll 4
         for (int g = 0; g < groups; g++)
             for (int j = 0; j < NHWC_LANES; j++)
@@ -98,19 +104,22 @@ static inline void sum_groups(const float *restrict x, const int64_t *off, int64
 }
 
 /* The channels past the last whole group, one at a time. */
-static void max_channel(const float *x, const int64_t *off, int64_t n, float *y)
+static void max_channel(const float *x, const int64_t *off, int64_t stride, int64_t n, float *y)
 {
-    float m = x[off[0]];
-    for (int64_t t = 1; t < n; t++)
-        m = x[off[t]] > m ? x[off[t]] : m;
+    float m = x[tap_at(off, stride, 0)];
+    for (int64_t t = 1; t < n; t++) {
+        float v = x[tap_at(off, stride, t)];
+        m = v > m ? v : m;
+    }
     *y = m;
 }
 
-static void sum_channel(const float *x, const int64_t *off, int64_t n, float divisor, float *y)
+static void sum_channel(const float *x, const int64_t *off, int64_t stride, int64_t n, float divisor,
+                        float *y)
 {
     float s = 0;
     for (int64_t t = 0; t < n; t++)
-        s += x[off[t]];
+        s += x[tap_at(off, stride, t)];
     *y = s / divisor;
 }
 
@@ -124,35 +133,36 @@ typedef struct nhwc_pool {
     tap_span *w_spans;  /* per output column, computed once per run */
 } nhwc_pool;
 
-/* One pixel's `ch` channels from its n taps at off (n > 0). */
+/* One pixel's `ch` channels from its n taps (n > 0; offsets as tap_at). */
 static NHWC_NOINLINE void pool_channels(bool is_max, const float *x, const int64_t *off,
-                                        int64_t n, int64_t ch, float divisor, float *y)
+                                        int64_t stride, int64_t n, int64_t ch, float divisor,
+                                        float *y)
 {
     int64_t c = 0;
     for (; c + NHWC_BLOCK <= ch; c += NHWC_BLOCK) {
         if (is_max)
-            max_groups(x + c, off, n, NHWC_GROUPS, y + c);
+            max_groups(x + c, off, stride, n, NHWC_GROUPS, y + c);
         else
-            sum_groups(x + c, off, n, NHWC_GROUPS, divisor, y + c);
+            sum_groups(x + c, off, stride, n, NHWC_GROUPS, divisor, y + c);
     }
     if (c + NHWC_BLOCK / 2 <= ch) {
         if (is_max)
-            max_groups(x + c, off, n, NHWC_GROUPS / 2, y + c);
+            max_groups(x + c, off, stride, n, NHWC_GROUPS / 2, y + c);
         else
-            sum_groups(x + c, off, n, NHWC_GROUPS / 2, divisor, y + c);
+            sum_groups(x + c, off, stride, n, NHWC_GROUPS / 2, divisor, y + c);
         c += NHWC_BLOCK / 2;
     }
     for (; c + NHWC_LANES <= ch; c += NHWC_LANES) {
         if (is_max)
-            max_groups(x + c, off, n, 1, y + c);
+            max_groups(x + c, off, stride, n, 1, y + c);
         else
-            sum_groups(x + c, off, n, 1, divisor, y + c);
+            sum_groups(x + c, off, stride, n, 1, divisor, y + c);
     }
     for (; c < ch; c++) {
         if (is_max)
-            max_channel(x + c, off, n, y + c);
+            max_channel(x + c, off, stride, n, y + c);
         else
-            sum_channel(x + c, off, n, divisor, y + c);
+            sum_channel(x + c, off, stride, n, divisor, y + c);
     }
 }
 
@@ -171,7 +181,7 @@ static void pool_pixel(const nhwc_pool *p, const float *x, const tap_span *h, co
             y[c] = p->is_max ? -INFINITY : 0.0f;
         return;
     }
-    pool_channels(p->is_max, x, p->off, n, ch, (float)(h->divisor * w->divisor), y);
+    pool_channels(p->is_max, x, p->off, 0, n, ch, (float)(h->divisor * w->divisor), y);
 }
 
 static void pool_image(const nhwc_pool *p, const float *x, float *y)
@@ -222,87 +232,15 @@ cg_code cg_nhwc_window_pool(cg_run_ctx *c, const cg_run_window *rw, const cg_ten
 
 /* ---- GlobalMaxPool / GlobalAveragePool ---- */
 
-/* x: `pixels` rows of `ch` channels (stride ch); y = the max over the rows. */
-static inline void global_max_groups(const float *restrict x, int64_t pixels, int64_t ch,
-                                     int groups, float *restrict y)
-{
-    float acc[NHWC_GROUPS][NHWC_LANES];
-#pragma GCC unroll 4
-    for (int g = 0; g < groups; g++)
-        for (int j = 0; j < NHWC_LANES; j++)
-            acc[g][j] = x[g * NHWC_LANES + j];
-    for (int64_t i = 1; i < pixels; i++) {
-        const float *restrict v = x + i * ch;
-#pragma GCC unroll 4
-        for (int g = 0; g < groups; g++)
-            for (int j = 0; j < NHWC_LANES; j++) {
-                float vj = v[g * NHWC_LANES + j];
-                acc[g][j] = vj > acc[g][j] ? vj : acc[g][j];
-            }
-    }
-#pragma GCC unroll 4
-    for (int g = 0; g < groups; g++)
-        for (int j = 0; j < NHWC_LANES; j++)
-            y[g * NHWC_LANES + j] = acc[g][j];
-}
-
-static inline void global_mean_groups(const float *restrict x, int64_t pixels, int64_t ch,
-                                      int groups, float *restrict y)
-{
-    float acc[NHWC_GROUPS][NHWC_LANES] = {{0}};
-    for (int64_t i = 0; i < pixels; i++) {
-        const float *restrict v = x + i * ch;
-#pragma GCC unroll 4
-        for (int g = 0; g < groups; g++)
-            for (int j = 0; j < NHWC_LANES; j++)
-                acc[g][j] += v[g * NHWC_LANES + j];
-    }
-#pragma GCC unroll 4
-    for (int g = 0; g < groups; g++)
-        for (int j = 0; j < NHWC_LANES; j++)
-            y[g * NHWC_LANES + j] = acc[g][j] / (float)pixels;
-}
-
-static void global_channel(const float *x, int64_t pixels, int64_t ch, bool is_max, float *y)
-{
-    float acc = is_max ? x[0] : 0.0f;
-    for (int64_t i = is_max ? 1 : 0; i < pixels; i++) {
-        float v = x[i * ch];
-        acc = is_max ? (v > acc ? v : acc) : acc + v;
-    }
-    *y = is_max ? acc : acc / (float)pixels;
-}
-
-static NHWC_NOINLINE void global_image(const float *x, int64_t pixels, int64_t ch, bool is_max,
-                                       float *y)
+/* Every pixel is a tap: the window kernel's loops with offsets i * ch. */
+static void global_image(const float *x, int64_t pixels, int64_t ch, bool is_max, float *y)
 {
     if (pixels == 0) { /* an empty window: -inf / 0, as the reference */
         for (int64_t c = 0; c < ch; c++)
             y[c] = is_max ? -INFINITY : 0.0f;
         return;
     }
-    int64_t c = 0;
-    for (; c + NHWC_BLOCK <= ch; c += NHWC_BLOCK) {
-        if (is_max)
-            global_max_groups(x + c, pixels, ch, NHWC_GROUPS, y + c);
-        else
-            global_mean_groups(x + c, pixels, ch, NHWC_GROUPS, y + c);
-    }
-    if (c + NHWC_BLOCK / 2 <= ch) {
-        if (is_max)
-            global_max_groups(x + c, pixels, ch, NHWC_GROUPS / 2, y + c);
-        else
-            global_mean_groups(x + c, pixels, ch, NHWC_GROUPS / 2, y + c);
-        c += NHWC_BLOCK / 2;
-    }
-    for (; c + NHWC_LANES <= ch; c += NHWC_LANES) {
-        if (is_max)
-            global_max_groups(x + c, pixels, ch, 1, y + c);
-        else
-            global_mean_groups(x + c, pixels, ch, 1, y + c);
-    }
-    for (; c < ch; c++)
-        global_channel(x + c, pixels, ch, is_max, y + c);
+    pool_channels(is_max, x, NULL, ch, pixels, ch, (float)pixels, y);
 }
 
 cg_code cg_nhwc_global_pool(cg_run_ctx *c, bool is_max)
