@@ -2,6 +2,9 @@
 
 usage: export_models.py OUT_DIR NAME...
 
+NAME: one of tests/pylib/torchmodels.py's architectures; bench/run.sh exports
+BENCH_MODELS, and compare.py --models can time any other exported here first.
+
 OUT_DIR/NAME.onnx: opset 13, input 1x3x224x224 named "input", random weights
 (weights=None after torch.manual_seed(0)), eval mode. A file that exists is reused;
 a new one is written to a temporary name first, so an interrupted export leaves
@@ -41,7 +44,7 @@ def main(argv):
     out_dir = argv[1]
     os.makedirs(out_dir, exist_ok=True)
     for name in argv[2:]:
-        if name not in BENCH_MODELS:
+        if name not in torchmodels.names():
             print(f"export_models.py: unknown model {name}", file=sys.stderr)
             return 2
         path = os.path.join(out_dir, name + ".onnx")

@@ -1,10 +1,12 @@
 /* fuse_conv_epilogue: a Conv followed by an activation, a residual Add, or an Add
  * then an activation, becomes one Conv that computes y = act(conv(x, W) + B + Z)
  * in its epilogue, so the conv output is written once instead of being read
- * and rewritten by each following elementwise node. The contract with the Conv
- * kernel (src/ops/conv.c): internal attributes cg.activation (STRING: Relu,
- * Clip, LeakyRelu, HardSwish, Sigmoid), cg.alpha (LeakyRelu), cg.min/cg.max
- * (Clip) and an optional 4th input Z of the output's shape. */
+ * and rewritten by each following elementwise node. SiLU, Mul(v, Sigmoid(v)),
+ * counts as one activation (Swish). The contract with the Conv kernel
+ * (src/ops/conv.c): internal attributes cg.activation (STRING: Relu, Clip,
+ * LeakyRelu, HardSwish, Sigmoid, HardSigmoid, Swish), cg.alpha (LeakyRelu,
+ * HardSigmoid), cg.beta (HardSigmoid), cg.min/cg.max (Clip) and an optional
+ * 4th input Z of the output's shape. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,8 +20,9 @@ typedef struct fusion {
     int add;       /* node index of the residual Add, -1 none */
     int z;         /* the Add's other input, -1 none */
     int act;       /* node index of the activation, -1 none */
+    int act_mul;   /* SiLU: the Mul(v, Sigmoid(v)) after act, -1 none */
     const char *act_name;
-    float alpha, lo, hi;
+    float alpha, beta, lo, hi;
     int out;       /* the value the fused Conv writes */
 } fusion;
 
@@ -73,14 +76,16 @@ static bool clip_bounds(const cg_graph *g, const cg_node *n, float *lo, float *h
  * data input; fills f's activation fields. */
 static bool take_activation(const cg_graph *g, int a, int v, fusion *f)
 {
-    static const char *const ACTS[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip"};
+    static const char *const ACTS[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "HardSigmoid"};
     const cg_node *n = &g->nodes[a];
     if (n->n_inputs < 1 || n->inputs[0] != v || n->n_outputs != 1 || n->outputs[0] < 0)
         return false;
     for (size_t i = 0; i < sizeof ACTS / sizeof ACTS[0]; i++) {
         if (!is_op(n, ACTS[i]))
             continue;
-        f->alpha = cg_attr_float(n, "alpha", 0.01f);
+        bool hard_sigmoid = strcmp(ACTS[i], "HardSigmoid") == 0; /* ONNX defaults differ */
+        f->alpha = cg_attr_float(n, "alpha", hard_sigmoid ? 0.2f : 0.01f);
+        f->beta = cg_attr_float(n, "beta", 0.5f);
         if (strcmp(ACTS[i], "Clip") == 0 && !clip_bounds(g, n, &f->lo, &f->hi))
             return false;
         if (strcmp(ACTS[i], "Clip") != 0 && n->n_inputs != 1)
@@ -91,6 +96,50 @@ static bool take_activation(const cg_graph *g, int a, int v, fusion *f)
         return true;
     }
     return false;
+}
+
+/* The node reading v at input k of a node other than `except`, when v has
+ * exactly two reads and is no graph output; -1 otherwise. */
+static int other_reader(const cg_graph *g, int v, int except)
+{
+    if (v < 0 || g->values[v].is_output || cg_graph_use_count(g, v) != 2)
+        return -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; i != except && k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] == v)
+                return i;
+    return -1;
+}
+
+/* SiLU on v: s = Sigmoid(v) and Mul(v, s) (either order), v read by those two
+ * only and s by the Mul only; becomes the Swish activation. */
+static bool take_silu(const cg_graph *g, int v, fusion *f)
+{
+    int sig = -1;
+    for (int i = 0; i < g->n_nodes && sig < 0; i++)
+        if (is_op(&g->nodes[i], "Sigmoid") && g->nodes[i].n_inputs == 1 && g->nodes[i].inputs[0] == v)
+            sig = i;
+    int s = sig >= 0 && g->nodes[sig].n_outputs == 1 ? g->nodes[sig].outputs[0] : -1;
+    int mul = s >= 0 ? sole_reader(g, s) : -1;
+    if (mul < 0 || other_reader(g, v, sig) != mul)
+        return false;
+    const cg_node *m = &g->nodes[mul];
+    bool pair = m->n_inputs == 2 && ((m->inputs[0] == v && m->inputs[1] == s) ||
+                                     (m->inputs[0] == s && m->inputs[1] == v));
+    if (!is_op(m, "Mul") || !pair || m->n_outputs != 1 || m->outputs[0] < 0)
+        return false;
+    f->act = sig;
+    f->act_mul = mul;
+    f->act_name = "Swish";
+    f->out = m->outputs[0];
+    return true;
+}
+
+/* The activation reading v, alone or as SiLU; fills f's activation fields. */
+static bool take_any_activation(const cg_graph *g, int v, fusion *f)
+{
+    int r = sole_reader(g, v);
+    return r >= 0 ? take_activation(g, r, v, f) : take_silu(g, v, f);
 }
 
 /* Whether node a is Add(v, z) or Add(z, v) with z of v's (provably equal) shape. */
@@ -125,18 +174,15 @@ static bool fusable_conv(const cg_graph *g, const cg_node *c)
 /* What follows Conv c that can fold into it; false when nothing does. */
 static bool find_fusion(const cg_graph *g, int c, fusion *f)
 {
-    *f = (fusion){.add = -1, .z = -1, .act = -1, .out = -1};
+    *f = (fusion){.add = -1, .z = -1, .act = -1, .act_mul = -1, .out = -1};
     int y = g->nodes[c].outputs[0];
-    int r = sole_reader(g, y);
-    if (r < 0)
-        return false;
-    if (take_activation(g, r, y, f))
+    if (take_any_activation(g, y, f))
         return true;
-    if (!take_add(g, r, y, f))
+    int r = sole_reader(g, y);
+    if (r < 0 || !take_add(g, r, y, f))
         return false;
-    int r2 = sole_reader(g, f->out);
     fusion with_act = *f;
-    if (r2 >= 0 && take_activation(g, r2, f->out, &with_act))
+    if (take_any_activation(g, f->out, &with_act))
         *f = with_act;
     return true;
 }
@@ -156,8 +202,11 @@ static cg_code set_activation_attrs(cg_node *c, const fusion *f, cg_status *st)
     if (f->act < 0)
         return CG_OK;
     cg_code rc = cg_node_set_string(c, "cg.activation", f->act_name, st);
-    if (rc == CG_OK && strcmp(f->act_name, "LeakyRelu") == 0)
+    bool hard_sigmoid = strcmp(f->act_name, "HardSigmoid") == 0;
+    if (rc == CG_OK && (strcmp(f->act_name, "LeakyRelu") == 0 || hard_sigmoid))
         rc = set_float_attr(c, "cg.alpha", f->alpha, st);
+    if (rc == CG_OK && hard_sigmoid)
+        rc = set_float_attr(c, "cg.beta", f->beta, st);
     if (rc == CG_OK && strcmp(f->act_name, "Clip") == 0)
         rc = set_float_attr(c, "cg.min", f->lo, st);
     if (rc == CG_OK && strcmp(f->act_name, "Clip") == 0)
@@ -201,6 +250,7 @@ static cg_code apply_fusion(cg_graph *g, int c, const fusion *f, bool *remove, c
     g->values[f->out].producer = c;
     cut_loose(g, f->add, remove);
     cut_loose(g, f->act, remove);
+    cut_loose(g, f->act_mul, remove);
     return CG_OK;
 }
 
@@ -208,7 +258,7 @@ static cg_code apply_fusion(cg_graph *g, int c, const fusion *f, bool *remove, c
  * that must stay visible: other readers, or a graph output. */
 static void note_blocked(const cg_graph *g, int c, cg_pass_report *rep)
 {
-    static const char *const OPS[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "Add"};
+    static const char *const OPS[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "HardSigmoid", "Add"};
     int y = g->nodes[c].outputs[0], readers = cg_graph_use_count(g, y);
     bool fusable_reader = false;
     for (int i = 0; i < g->n_nodes && !fusable_reader; i++)

@@ -214,12 +214,12 @@ static int64_t conv_macs(const conv_args *a, const cg_shape *y)
 
 static cg_code check_epilogue_attrs(cg_infer_ctx *c)
 {
-    static const char *const floats[] = {"cg.alpha", "cg.min", "cg.max"};
+    static const char *const floats[] = {"cg.alpha", "cg.beta", "cg.min", "cg.max"};
     const cg_attr *a = cg_node_attr(c->node, "cg.activation");
     if (a && (a->type != CG_ATTR_STRING || cg_conv_act_parse(a->s) < 0))
         return cg_ctx_fail(c, "attribute 'cg.activation' must be one of Relu, Clip, "
-                              "LeakyRelu, HardSwish, Sigmoid");
-    for (int i = 0; i < 3; i++) {
+                              "LeakyRelu, HardSwish, Sigmoid, HardSigmoid, Swish");
+    for (int i = 0; i < 4; i++) {
         a = cg_node_attr(c->node, floats[i]);
         if (a && a->type != CG_ATTR_FLOAT)
             return cg_ctx_fail(c, "attribute '%s' must be a float", floats[i]);

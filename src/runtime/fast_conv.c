@@ -8,7 +8,8 @@
 
 int cg_conv_act_parse(const char *name)
 {
-    static const char *const names[] = {"Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid"};
+    static const char *const names[] = {"Relu",    "Clip",        "LeakyRelu", "HardSwish",
+                                        "Sigmoid", "HardSigmoid", "Swish"};
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(name, names[i]) == 0)
             return CG_CONV_ACT_RELU + i;
@@ -20,7 +21,8 @@ void cg_conv_epilogue_read(const cg_node *n, cg_conv_epilogue *ep)
     const char *act = cg_attr_string(n, "cg.activation", NULL);
     int a = act ? cg_conv_act_parse(act) : CG_CONV_ACT_NONE;
     ep->act = a < 0 ? CG_CONV_ACT_NONE : (cg_conv_act)a;
-    ep->alpha = cg_attr_float(n, "cg.alpha", 0.01f);
+    ep->alpha = cg_attr_float(n, "cg.alpha", ep->act == CG_CONV_ACT_HARD_SIGMOID ? 0.2f : 0.01f);
+    ep->beta = cg_attr_float(n, "cg.beta", 0.5f);
     ep->min = cg_attr_float(n, "cg.min", -FLT_MAX);
     ep->max = cg_attr_float(n, "cg.max", FLT_MAX);
     ep->z = NULL;
@@ -42,6 +44,12 @@ double cg_conv_act_apply(const cg_conv_epilogue *ep, double v)
     }
     case CG_CONV_ACT_SIGMOID:
         return 1 / (1 + exp(-v));
+    case CG_CONV_ACT_HARD_SIGMOID: {
+        double h = (double)ep->alpha * v + ep->beta;
+        return h < 0 ? 0 : h > 1 ? 1 : h;
+    }
+    case CG_CONV_ACT_SWISH:
+        return v / (1 + exp(-v));
     case CG_CONV_ACT_NONE:
         break;
     }

@@ -16,12 +16,14 @@ typedef enum cg_conv_act {
     CG_CONV_ACT_LEAKY_RELU,
     CG_CONV_ACT_HARD_SWISH,
     CG_CONV_ACT_SIGMOID,
+    CG_CONV_ACT_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
+    CG_CONV_ACT_SWISH,        /* x * sigmoid(x): Sigmoid and Mul (SiLU) fused */
 } cg_conv_act;
 
 /* y = act(conv(x, W) + B + Z): what a fusion pass folded into one Conv node. */
 typedef struct cg_conv_epilogue {
     cg_conv_act act;
-    float alpha;          /* LeakyRelu slope */
+    float alpha, beta;    /* LeakyRelu slope; HardSigmoid's alpha and beta */
     float min, max;       /* Clip bounds */
     const cg_tensor *z;   /* NULL when the node has no 4th input */
 } cg_conv_epilogue;

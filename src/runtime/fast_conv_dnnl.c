@@ -166,6 +166,7 @@ static bool dconv_key_equal(const dconv_key *a, const dconv_key *b)
            ints_equal(a->stride, b->stride, 2) && ints_equal(a->dilation, b->dilation, 2) &&
            ints_equal(a->pad_l, b->pad_l, 2) && ints_equal(a->pad_r, b->pad_r, 2) &&
            a->group == b->group && a->ep.act == b->ep.act && a->ep.alpha == b->ep.alpha &&
+           a->ep.beta == b->ep.beta &&
            a->ep.min == b->ep.min && a->ep.max == b->ep.max && a->has_b == b->has_b &&
            a->has_z == b->has_z && a->nhwc == b->nhwc && a->w_data == b->w_data;
 }
@@ -204,10 +205,39 @@ static dnnl_alg_kind_t act_alg(cg_conv_act act)
         return dnnl_eltwise_hardswish; /* x * relu6(x + 3) / 6 in 2.6 */
     case CG_CONV_ACT_SIGMOID:
         return dnnl_eltwise_logistic;
+    case CG_CONV_ACT_HARD_SIGMOID: /* linear(alpha, beta), then clip to [0, 1]: make_attr */
+        return dnnl_eltwise_linear;
+    case CG_CONV_ACT_SWISH:
+        return dnnl_eltwise_swish; /* x * sigmoid(alpha x), alpha = 1 */
     case CG_CONV_ACT_NONE:
         break;
     }
     return dnnl_alg_kind_undef;
+}
+
+/* The eltwise post-op's alpha and beta for the activation. */
+static void act_params(const cg_conv_epilogue *ep, float *alpha, float *beta)
+{
+    switch (ep->act) {
+    case CG_CONV_ACT_CLIP:
+        *alpha = ep->min;
+        *beta = ep->max;
+        return;
+    case CG_CONV_ACT_LEAKY_RELU:
+        *alpha = ep->alpha;
+        *beta = 0.0f;
+        return;
+    case CG_CONV_ACT_HARD_SIGMOID:
+        *alpha = ep->alpha;
+        *beta = ep->beta;
+        return;
+    case CG_CONV_ACT_SWISH:
+        *alpha = 1.0f;
+        *beta = 0.0f;
+        return;
+    default:
+        *alpha = *beta = 0.0f;
+    }
 }
 
 /* Z becomes a sum post-op (Z is placed in the destination first), then the
@@ -221,11 +251,12 @@ static dnnl_status_t make_attr(const dconv_key *k, bool has_z, dnnl_primitive_at
     if (s == dnnl_success && has_z)
         s = dnnl_post_ops_append_sum(po, 1.0f);
     if (s == dnnl_success && k->ep.act != CG_CONV_ACT_NONE) {
-        float alpha = k->ep.act == CG_CONV_ACT_CLIP ? k->ep.min
-                      : k->ep.act == CG_CONV_ACT_LEAKY_RELU ? k->ep.alpha : 0.0f;
-        float beta = k->ep.act == CG_CONV_ACT_CLIP ? k->ep.max : 0.0f;
+        float alpha, beta;
+        act_params(&k->ep, &alpha, &beta);
         s = dnnl_post_ops_append_eltwise(po, 1.0f, act_alg(k->ep.act), alpha, beta);
     }
+    if (s == dnnl_success && k->ep.act == CG_CONV_ACT_HARD_SIGMOID)
+        s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
     if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops(*attr, po);
     if (po)

@@ -25,7 +25,8 @@
 
 enum { PAD_EXPLICIT, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID, PAD_NONE };
 static const char *const pad_names[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", ""};
-static const char *const act_names[] = {"", "Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid"};
+static const char *const act_names[] = {"", "Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid",
+                                        "HardSigmoid", "Swish"};
 
 typedef struct config {
     int spatial, pad, act, threads;
@@ -134,7 +135,7 @@ static void draw(config *c)
     c->bias = rng_chance(70);
     c->w_const = rng_chance(70);
     c->f64 = rng_chance(4);
-    c->act = rng_chance(35) ? 0 : (int)rng_int(1, 5);
+    c->act = rng_chance(35) ? 0 : (int)rng_int(1, 7);
     c->z = rng_chance(40);
     c->alpha = rng_float(0.0f, 0.5f);
     c->min = rng_float(-1.0f, 0.2f);
@@ -192,8 +193,10 @@ static void add_attrs(const config *c, cg_node *n)
     add_attr(n, "group", CG_ATTR_INT)->i = c->group;
     if (c->act)
         add_str(n, "cg.activation", act_names[c->act]);
-    if (c->act == 3)
+    if (c->act == 3 || c->act == 6) /* LeakyRelu's slope, HardSigmoid's alpha */
         add_attr(n, "cg.alpha", CG_ATTR_FLOAT)->f = c->alpha;
+    if (c->act == 6)
+        add_attr(n, "cg.beta", CG_ATTR_FLOAT)->f = c->min; /* any value in [-1, 0.2] */
     if (c->act == 2) {
         add_attr(n, "cg.min", CG_ATTR_FLOAT)->f = c->min;
         add_attr(n, "cg.max", CG_ATTR_FLOAT)->f = c->max;

@@ -125,7 +125,7 @@ static void test_fuse_conv_relu(void **state)
 static void test_fuse_each_activation(void **state)
 {
     (void)state;
-    static const char *const acts[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "Tanh"};
+    static const char *const acts[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "HardSigmoid", "Tanh"};
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
         cg_graph *g = conv_act_graph(acts[i], 14);
         bool fusable = strcmp(acts[i], "Tanh") != 0;
@@ -443,13 +443,61 @@ static cg_graph *conv_act_for_fast(void)
         gb_attr_float(&g->nodes[1], "min", -0.5f);
         gb_attr_float(&g->nodes[1], "max", 0.75f);
     }
+    if (strcmp(fast_act, "HardSigmoid") == 0) { /* not the defaults: both must reach the kernel */
+        gb_attr_float(&g->nodes[1], "alpha", 0.3f);
+        gb_attr_float(&g->nodes[1], "beta", 0.4f);
+    }
     return g;
+}
+
+/* x -> Conv -> c; s = Sigmoid(c); y = Mul(c, s) or Mul(s, c): SiLU, as
+ * torch.onnx exports nn.SiLU (efficientnet). */
+static bool silu_mul_swapped;
+
+static cg_graph *conv_silu_graph(void)
+{
+    cg_graph *g = gb_graph(14);
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
+    gb_node(g, "sig", "Sigmoid", "c", "s");
+    gb_node(g, "mul", "Mul", silu_mul_swapped ? "s,c" : "c,s", "y");
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_fuse_silu_either_order(void **state)
+{
+    (void)state;
+    for (int swapped = 0; swapped < 2; swapped++) {
+        silu_mul_swapped = swapped;
+        cg_graph *g = conv_silu_graph();
+        assert_int_equal(fuse(g), 1);
+        assert_int_equal(g->n_nodes, 1);
+        assert_string_equal(cg_attr_string(&g->nodes[0], "cg.activation", ""), "Swish");
+        assert_string_equal(g->values[g->nodes[0].outputs[0]].name, "y");
+        cg_graph_free(g);
+        static const int64_t d1[] = {1, 2, 6, 6};
+        fast_matches_reference(conv_silu_graph, 4, (const int64_t *const[]){d1}, 1);
+    }
+}
+
+/* The Sigmoid's output also read elsewhere (here: a graph output): no SiLU. */
+static void test_silu_with_a_visible_sigmoid_is_not_fused(void **state)
+{
+    (void)state;
+    silu_mul_swapped = false;
+    cg_graph *g = conv_silu_graph();
+    gb_output(g, "s");
+    assert_int_equal(fuse(g), 0);
+    assert_int_equal(g->n_nodes, 3);
+    cg_graph_free(g);
 }
 
 static void test_fast_fused_activations_match_reference(void **state)
 {
     (void)state;
-    static const char *const acts[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip"};
+    static const char *const acts[] = {"Relu", "LeakyRelu", "HardSwish", "Sigmoid", "Clip", "HardSigmoid"};
     static const int64_t d1[] = {1, 2, 6, 6};
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
         fast_act = acts[i];
@@ -836,6 +884,8 @@ int main(void)
         cmocka_unit_test(test_fast_session_folds_batchnorm),
         cmocka_unit_test(test_fast_session_drops_dead_constants),
         cmocka_unit_test(test_fast_fused_activations_match_reference),
+        cmocka_unit_test(test_fuse_silu_either_order),
+        cmocka_unit_test(test_silu_with_a_visible_sigmoid_is_not_fused),
         cmocka_unit_test(test_fast_conv_bn_relu_matches_reference),
         cmocka_unit_test(test_fast_residual_block_matches_reference_across_shapes),
         cmocka_unit_test(test_arena_reuses_memory_on_a_chain),
