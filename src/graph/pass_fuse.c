@@ -1,8 +1,8 @@
 /* fuse_conv_epilogue: a Conv followed by an activation, a residual Add, or an Add
  * then an activation, becomes one Conv that computes y = act(conv(x, W) + B + Z)
  * in its epilogue, so the conv output is written once instead of being read
- * and rewritten by each following elementwise node. SiLU, Mul(v, Sigmoid(v)),
- * counts as one activation (Swish). The contract with the Conv kernel
+ * and rewritten by each following elementwise node. Mul(v, Sigmoid(v)) (SiLU)
+ * counts as one activation (Swish), Mul(v, HardSigmoid(v)) as HardSwish. The contract with the Conv kernel
  * (src/ops/conv.c): internal attributes cg.activation (STRING: Relu, Clip,
  * LeakyRelu, HardSwish, Sigmoid, HardSigmoid, Swish), cg.alpha (LeakyRelu,
  * HardSigmoid), cg.beta (HardSigmoid), cg.min/cg.max (Clip) and an optional
@@ -111,35 +111,47 @@ static int other_reader(const cg_graph *g, int v, int except)
     return -1;
 }
 
-/* SiLU on v: s = Sigmoid(v) and Mul(v, s) (either order), v read by those two
- * only and s by the Mul only; becomes the Swish activation. */
-static bool take_silu(const cg_graph *g, int v, fusion *f)
+/* The activation a gate node computes as x * gate(x): Sigmoid gives SiLU
+ * (Swish); HardSigmoid with alpha 1/6 and beta 1/2 gives HardSwish (how
+ * torch.onnx writes nn.Hardswish below opset 14). NULL for anything else. */
+static const char *gated_activation(const cg_node *n)
 {
-    int sig = -1;
-    for (int i = 0; i < g->n_nodes && sig < 0; i++)
-        if (is_op(&g->nodes[i], "Sigmoid") && g->nodes[i].n_inputs == 1 && g->nodes[i].inputs[0] == v)
-            sig = i;
-    int s = sig >= 0 && g->nodes[sig].n_outputs == 1 ? g->nodes[sig].outputs[0] : -1;
+    if (is_op(n, "Sigmoid"))
+        return "Swish";
+    bool hard_swish = is_op(n, "HardSigmoid") && fabsf(cg_attr_float(n, "alpha", 0.2f) - 1.0f / 6) < 1e-7f &&
+                      cg_attr_float(n, "beta", 0.5f) == 0.5f;
+    return hard_swish ? "HardSwish" : NULL;
+}
+
+/* v * gate(v): s = gate(v) and Mul(v, s) (either order), v read by those two
+ * only and s by the Mul only; one activation (gated_activation). */
+static bool take_gated(const cg_graph *g, int v, fusion *f)
+{
+    int gate = -1;
+    for (int i = 0; i < g->n_nodes && gate < 0; i++)
+        if (gated_activation(&g->nodes[i]) && g->nodes[i].n_inputs == 1 && g->nodes[i].inputs[0] == v)
+            gate = i;
+    int s = gate >= 0 && g->nodes[gate].n_outputs == 1 ? g->nodes[gate].outputs[0] : -1;
     int mul = s >= 0 ? sole_reader(g, s) : -1;
-    if (mul < 0 || other_reader(g, v, sig) != mul)
+    if (mul < 0 || other_reader(g, v, gate) != mul)
         return false;
     const cg_node *m = &g->nodes[mul];
     bool pair = m->n_inputs == 2 && ((m->inputs[0] == v && m->inputs[1] == s) ||
                                      (m->inputs[0] == s && m->inputs[1] == v));
     if (!is_op(m, "Mul") || !pair || m->n_outputs != 1 || m->outputs[0] < 0)
         return false;
-    f->act = sig;
+    f->act = gate;
     f->act_mul = mul;
-    f->act_name = "Swish";
+    f->act_name = gated_activation(&g->nodes[gate]);
     f->out = m->outputs[0];
     return true;
 }
 
-/* The activation reading v, alone or as SiLU; fills f's activation fields. */
+/* The activation reading v, alone or gated; fills f's activation fields. */
 static bool take_any_activation(const cg_graph *g, int v, fusion *f)
 {
     int r = sole_reader(g, v);
-    return r >= 0 ? take_activation(g, r, v, f) : take_silu(g, v, f);
+    return r >= 0 ? take_activation(g, r, v, f) : take_gated(g, v, f);
 }
 
 /* Whether node a is Add(v, z) or Add(z, v) with z of v's (provably equal) shape. */

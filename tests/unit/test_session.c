@@ -453,13 +453,16 @@ static cg_graph *conv_act_for_fast(void)
 /* x -> Conv -> c; s = Sigmoid(c); y = Mul(c, s) or Mul(s, c): SiLU, as
  * torch.onnx exports nn.SiLU (efficientnet). */
 static bool silu_mul_swapped;
+static float gate_alpha; /* 0: the gate is Sigmoid; else HardSigmoid(alpha, beta 0.5) */
 
 static cg_graph *conv_silu_graph(void)
 {
-    cg_graph *g = gb_graph(14);
+    cg_graph *g = gb_graph(13);
     gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 6, 6}, NULL);
     gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
-    gb_node(g, "sig", "Sigmoid", "c", "s");
+    cg_node *gate = gb_node(g, "sig", gate_alpha ? "HardSigmoid" : "Sigmoid", "c", "s");
+    if (gate_alpha)
+        gb_attr_float(gate, "alpha", gate_alpha);
     gb_node(g, "mul", "Mul", silu_mul_swapped ? "s,c" : "c,s", "y");
     gb_output(g, "y");
     gb_sort_and_infer(g);
@@ -480,6 +483,28 @@ static void test_fuse_silu_either_order(void **state)
         static const int64_t d1[] = {1, 2, 6, 6};
         fast_matches_reference(conv_silu_graph, 4, (const int64_t *const[]){d1}, 1);
     }
+}
+
+/* x * HardSigmoid(x) with alpha 1/6, beta 1/2 is HardSwish (torch.onnx's
+ * nn.Hardswish at opset 13); with another alpha it is no activation the
+ * epilogue has, and the conv output has two readers: nothing fuses. */
+static void test_fuse_hard_swish_from_hard_sigmoid_and_mul(void **state)
+{
+    (void)state;
+    silu_mul_swapped = true;
+    gate_alpha = 1.0f / 6;
+    cg_graph *g = conv_silu_graph();
+    assert_int_equal(fuse(g), 1);
+    assert_string_equal(cg_attr_string(&g->nodes[0], "cg.activation", ""), "HardSwish");
+    cg_graph_free(g);
+    static const int64_t d1[] = {1, 2, 6, 6};
+    fast_matches_reference(conv_silu_graph, 4, (const int64_t *const[]){d1}, 1);
+    gate_alpha = 0.2f;
+    g = conv_silu_graph();
+    assert_int_equal(fuse(g), 0);
+    cg_graph_free(g);
+    gate_alpha = 0;
+    silu_mul_swapped = false;
 }
 
 /* The Sigmoid's output also read elsewhere (here: a graph output): no SiLU. */
@@ -886,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_fast_fused_activations_match_reference),
         cmocka_unit_test(test_fuse_silu_either_order),
         cmocka_unit_test(test_silu_with_a_visible_sigmoid_is_not_fused),
+        cmocka_unit_test(test_fuse_hard_swish_from_hard_sigmoid_and_mul),
         cmocka_unit_test(test_fast_conv_bn_relu_matches_reference),
         cmocka_unit_test(test_fast_residual_block_matches_reference_across_shapes),
         cmocka_unit_test(test_arena_reuses_memory_on_a_chain),
