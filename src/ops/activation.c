@@ -11,6 +11,7 @@
 
 #include "ops/elem_convert.h"
 #include "ops/families.h"
+#include "ops/fast_elementwise.h"
 
 typedef enum dtype_class {
     DTYPES_FLOAT,             /* float16, float, double, bfloat16 */
@@ -240,6 +241,9 @@ static cg_code run_unary(cg_run_ctx *c)
         unary_params p = {cg_attr_float(c->node, "alpha", UNARY_OPS[i].alpha),
                           cg_attr_float(c->node, "beta", UNARY_OPS[i].beta),
                           cg_attr_float(c->node, "gamma", UNARY_OPS[i].gamma)};
+        if (x->dtype == CG_FLOAT && c->opts->kernels == CG_KERNELS_FAST &&
+            cg_fast_unary_f32(c->node->op_type, p.alpha, p.beta, x->data, y->data, x->numel))
+            return CG_OK;
         if (x->dtype == CG_FLOAT)
             unary_f32(UNARY_OPS[i].fn, &p, y, x);
         else if (x->dtype == CG_DOUBLE)
@@ -342,6 +346,12 @@ static cg_code run_clip(cg_run_ctx *c)
     if (c->opset < 11) {
         lo_attr = cg_attr_float(c->node, "min", -FLT_MAX);
         hi_attr = cg_attr_float(c->node, "max", FLT_MAX);
+    }
+    if (x->dtype == CG_FLOAT && c->opts->kernels == CG_KERNELS_FAST) {
+        /* an absent bound as +-inf clamps nothing, as has_lo/has_hi in the loop */
+        cg_fast_clip_f32(x->data, y->data, x->numel, lo ? *(const float *)lo->data : (float)lo_attr,
+                         hi ? *(const float *)hi->data : (float)hi_attr);
+        return CG_OK;
     }
     loop(y, x, lo, hi, lo_attr, hi_attr);
     return CG_OK;

@@ -9,6 +9,7 @@
 #include "ops/broadcast.h"
 #include "ops/elem_convert.h"
 #include "ops/families.h"
+#include "ops/fast_elementwise.h"
 
 /* Known inputs and outputs up to this many elements are computed at inference time. */
 #define FOLD_MAX_NUMEL 64
@@ -709,6 +710,10 @@ static cg_code run_elementwise(cg_run_ctx *c)
     const cg_tensor *x = cg_run_in(c, 0), *y = cg_run_in(c, 1);
     if (!op || !out || !x)
         return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
+    if (cg_node_is_nhwc(c->node)) /* channels-last storage: no NCHW kernel to fall back on */
+        return cg_nhwc_binary(c);
+    if (c->opts->kernels == CG_KERNELS_FAST && cg_fast_binary(c))
+        return CG_OK;
     if (op->kind == ARITH_POW && y && y->dtype != out->dtype)
         return run_pow_mixed_checked(c, out, x, y);
     const combine_loops *loops = find_loops(out->dtype);

@@ -5,6 +5,7 @@
 
 #include "ops/elem_convert.h"
 #include "ops/families.h"
+#include "ops/fast_elementwise.h"
 #include "ops/window_attrs.h"
 
 static const char *const bn_inputs[] = {"X", "scale", "B", "mean", "var"};
@@ -315,6 +316,10 @@ static cg_code run_batch_norm(cg_run_ctx *c)
     norm_geom g;
     double *a = NULL, *b = NULL;
     bool training = c->opset >= 14 && cg_attr_int(c->node, "training_mode", 0) != 0;
+    if (cg_node_is_nhwc(c->node)) /* channels-last storage: no NCHW kernel to fall back on */
+        return cg_nhwc_batch_norm(c);
+    if (cg_fast_batch_norm_applies(c))
+        return cg_fast_batch_norm(c);
     cg_code rc = refuse_legacy_stat_outputs(c);
     if (rc == CG_OK)
         rc = norm_setup(c, 5, &g, &a, &b);
