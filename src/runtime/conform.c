@@ -87,14 +87,15 @@ static bool compare_outputs(const char *set, const cg_named_tensor *out, int n_o
     return true;
 }
 
-static bool run_data_set(cg_graph *g, const char *set, double atol, double rtol, cg_conform_result *res)
+static bool run_data_set(cg_session *s, const cg_graph *g, const char *set, double atol, double rtol,
+                         cg_conform_result *res)
 {
     cg_named_tensor in[64] = {{0}};
     cg_named_tensor *out = NULL;
     int n_in = 0, n_out = 0;
     cg_status st = {0};
     bool ok = g->n_inputs <= 64 && read_inputs(g, set, in, &n_in, res);
-    if (ok && cg_graph_run(g, in, n_in, &out, &n_out, &st) != CG_OK) {
+    if (ok && cg_session_run(s, in, n_in, &out, &n_out, &st) != CG_OK) {
         verdict_from(res, &st);
         ok = false;
     }
@@ -136,14 +137,24 @@ static void run_model(cg_graph *g, const char *dir, double atol, double rtol, cg
         res->verdict = CG_VERDICT_SKIP;
         return;
     }
+    /* A session with the fast kernels and the graph rewrites (fusion, channels-
+     * last regions), as bench and run use them: the model is this test's own. */
+    cg_run_options opt = {CG_KERNELS_FAST, 0};
+    cg_status st = {0};
+    cg_session *s = cg_session_new(g, &opt, &st);
+    if (!s) {
+        verdict_from(res, &st);
+        return;
+    }
     char *sets[MAX_DATA_SETS];
     int n = list_data_sets(dir, sets, MAX_DATA_SETS);
     verdict(res, n ? CG_VERDICT_PASS : CG_VERDICT_FAIL, n ? "" : "no test_data_set_N folder");
     for (int i = 0; i < n; i++) {
-        if (res->verdict == CG_VERDICT_PASS && run_data_set(g, sets[i], atol, rtol, res))
+        if (res->verdict == CG_VERDICT_PASS && run_data_set(s, g, sets[i], atol, rtol, res))
             res->data_sets++;
         free(sets[i]);
     }
+    cg_session_free(s);
 }
 
 void cg_conform_test(const char *dir, double atol, double rtol, cg_conform_result *res)
