@@ -1,5 +1,6 @@
-/* drop_identity: Identity, and Dropout in inference mode (ONNX Dropout spec: "in
- * test mode ... the output Y will simply be equal to the input X"), pass their
+/* drop_identity: Identity, Dropout in inference mode (ONNX Dropout spec: "in
+ * test mode ... the output Y will simply be equal to the input X") and Pad by
+ * zero everywhere (torch.onnx puts one before some AveragePools) pass their
  * input through, so their consumers can read the input directly. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +51,46 @@ static const char *drop_blocker(const cg_graph *g, const cg_node *n)
     return NULL;
 }
 
-static bool is_pass_through(const cg_node *n)
+/* The contents of v when they are known before shape inference: an
+ * initializer, or a Constant node's `value`. */
+static const cg_tensor *known_before_inference(const cg_graph *g, int v)
 {
-    return !n->domain[0] &&
-           (strcmp(n->op_type, "Identity") == 0 || strcmp(n->op_type, "Dropout") == 0);
+    if (v < 0)
+        return NULL;
+    const cg_value *val = &g->values[v];
+    if (val->is_initializer || val->data)
+        return val->data;
+    const cg_node *p = val->producer >= 0 ? &g->nodes[val->producer] : NULL;
+    const cg_attr *a = p && !p->domain[0] && strcmp(p->op_type, "Constant") == 0 ? cg_node_attr(p, "value") : NULL;
+    return a && a->type == CG_ATTR_TENSOR ? a->t : NULL;
+}
+
+/* Pad whose pads are all zero: an attribute before opset 11, input 1 after. */
+static bool pad_by_zero(const cg_graph *g, const cg_node *n)
+{
+    if (cg_graph_opset(g, n->domain) < 11) {
+        int count = 0;
+        const int64_t *pads = cg_attr_ints(n, "pads", &count);
+        for (int i = 0; pads && i < count; i++)
+            if (pads[i] != 0)
+                return false;
+        return pads != NULL;
+    }
+    const cg_tensor *pads = known_before_inference(g, n->n_inputs > 1 ? n->inputs[1] : -1);
+    if (!pads || (pads->dtype != CG_INT64 && pads->dtype != CG_INT32))
+        return false;
+    for (int64_t i = 0; i < pads->numel; i++)
+        if (cg_tensor_get_i64(pads, i) != 0)
+            return false;
+    return true;
+}
+
+static bool is_pass_through(const cg_graph *g, const cg_node *n)
+{
+    if (n->domain[0])
+        return false;
+    return strcmp(n->op_type, "Identity") == 0 || strcmp(n->op_type, "Dropout") == 0 ||
+           (strcmp(n->op_type, "Pad") == 0 && n->n_outputs == 1 && pad_by_zero(g, n));
 }
 
 /* Rewires around node i (which drop_blocker cleared). */
@@ -81,7 +118,7 @@ cg_code cg_pass_drop_identity(cg_graph *g, cg_pass_report *rep, cg_status *st)
     if (!remove)
         return cg_fail(st, CG_ERR_NOMEM, "%s: out of memory", g->source);
     for (int i = 0; i < g->n_nodes; i++) {
-        if (!is_pass_through(&g->nodes[i]))
+        if (!is_pass_through(g, &g->nodes[i]))
             continue;
         const char *why = drop_blocker(g, &g->nodes[i]);
         if (why) {
@@ -90,7 +127,8 @@ cg_code cg_pass_drop_identity(cg_graph *g, cg_pass_report *rep, cg_status *st)
         }
         bypass(g, i);
         /* The node now reads what it writes (or reads nothing that matters): cut it loose. */
-        g->nodes[i].inputs[0] = -1;
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            g->nodes[i].inputs[k] = -1;
         remove[i] = true;
         if (rep)
             rep->changed++;

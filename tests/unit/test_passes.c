@@ -413,6 +413,51 @@ static void test_dropout_in_training_or_with_its_mask_used_stays(void **state)
     cg_graph_free(g);
 }
 
+/* x -> Pad(pads from a Constant node, or an initializer) -> p -> Relu -> y */
+static cg_graph *pad_graph(const int64_t *pads, bool from_constant)
+{
+    cg_graph *g = gb_graph(13);
+    static const int64_t xd[] = {1, 2, 3, 3}, pd[] = {8};
+    add_input(g, "x", 4, xd, NULL);
+    cg_tensor *t = gb_tensor(CG_INT64, 1, pd, pads);
+    if (from_constant) {
+        cg_node *k = gb_node_list(g, "k", "Constant", 0, NULL, 1, (const char *[]){"pads"});
+        cg_attr *a = gb_attr(k, "value", CG_ATTR_TENSOR);
+        a->t = t;
+    } else {
+        gb_initializer(g, "pads", t);
+    }
+    gb_node_list(g, "pad", "Pad", 2, (const char *[]){"x", "pads"}, 1, (const char *[]){"p"});
+    gb_node_list(g, "relu", "Relu", 1, (const char *[]){"p"}, 1, (const char *[]){"y"});
+    gb_output(g, "y");
+    assert_int_equal(cg_graph_toposort(g, NULL), CG_OK);
+    return g;
+}
+
+/* torch.onnx writes a Pad by zero before some AveragePools (densenet121). */
+static void test_pad_by_zero_is_dropped(void **state)
+{
+    (void)state;
+    static const int64_t zero[8] = {0}, one[8] = {0, 0, 1, 0, 0, 0, 0, 0};
+    for (int from_constant = 0; from_constant < 2; from_constant++) {
+        cg_graph *g = pad_graph(zero, from_constant);
+        cg_pass_report rep = {0};
+        assert_int_equal(cg_pass_drop_identity(g, &rep, NULL), CG_OK);
+        assert_int_equal(rep.changed, 1);
+        assert_null(gb_node_named(g, "pad"));
+        assert_string_equal(g->values[gb_node_named(g, "relu")->inputs[0]].name, "x");
+        cg_pass_report_free(&rep);
+        cg_graph_free(g);
+        g = pad_graph(one, from_constant);
+        rep = (cg_pass_report){0};
+        assert_int_equal(cg_pass_drop_identity(g, &rep, NULL), CG_OK);
+        assert_int_equal(rep.changed, 0);
+        assert_non_null(gb_node_named(g, "pad"));
+        cg_pass_report_free(&rep);
+        cg_graph_free(g);
+    }
+}
+
 /* ---------------------------------------------------------------- fold_constants */
 
 static void test_fold_constants_makes_initializers(void **state)
@@ -601,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_fold_batchnorm_numbers),
         cmocka_unit_test(test_fold_batchnorm_needs_a_sole_reader),
         cmocka_unit_test(test_drop_identity_on_a_graph_output),
+        cmocka_unit_test(test_pad_by_zero_is_dropped),
         cmocka_unit_test(test_identity_from_input_to_output_stays),
         cmocka_unit_test(test_dropout_in_training_or_with_its_mask_used_stays),
         cmocka_unit_test(test_fold_constants_makes_initializers),
