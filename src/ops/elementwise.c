@@ -710,7 +710,8 @@ static cg_code run_elementwise(cg_run_ctx *c)
     const cg_tensor *x = cg_run_in(c, 0), *y = cg_run_in(c, 1);
     if (!op || !out || !x)
         return cg_run_fail(c, CG_ERR_INVALID, "missing input or output");
-    if (cg_node_is_nhwc(c->node)) /* channels-last storage: no NCHW kernel to fall back on */
+    /* channels-last storage: a broadcast other than a scalar has no NCHW kernel to fall back on */
+    if (cg_node_is_nhwc(c->node) && !cg_nhwc_order_blind(c))
         return cg_nhwc_binary(c);
     if (c->opts->kernels == CG_KERNELS_FAST && cg_fast_binary(c))
         return CG_OK;
