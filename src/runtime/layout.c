@@ -4,7 +4,8 @@
  * themselves. This pass stores whole regions of float32 4-D activations
  * channels-last instead: every Conv the fast path takes NHWC, and the ops
  * around them that have NHWC kernels or do not care about the order
- * (elementwise ops on equal shapes, pools, channel Concat), get cg.layout NHWC;
+ * (elementwise ops on equal shapes or per-channel vectors, pools, channel
+ * Concat, BatchNormalization), get cg.layout NHWC;
  * a convgraph.Relayout node converts where a region begins and ends (graph
  * inputs and outputs, ops without an NHWC kernel), once per tensor. Logical
  * shapes do not change, so shape inference and the memory plan are untouched. */
@@ -23,9 +24,12 @@ typedef enum role {
     ROLE_NONE,   /* needs NCHW */
     ROLE_CONV,   /* inputs 0 (X) and 3 (Z) */
     ROLE_UNARY,  /* input 0; order-blind */
-    ROLE_BINARY, /* every input, all of the output's shape; order-blind */
+    ROLE_BINARY, /* every 4-D input: the output's shape, or a channel vector
+                    [N or 1, C, 1, 1] (Add Sub Mul Div Max Min of two inputs);
+                    other inputs are scalars, left as they are */
     ROLE_POOL,   /* input 0 */
     ROLE_CONCAT, /* every input, along channels */
+    ROLE_BATCHNORM, /* input 0; the per-channel vectors stay */
 } role;
 
 /* Elementwise ops whose kernels compute o[e] from x[e] (further inputs being
@@ -34,6 +38,8 @@ static const char *const UNARY_OPS[] = {"Relu", "LeakyRelu", "Elu",  "Selu", "Si
                                         "HardSwish", "Tanh", "Sqrt", "Erf", "Exp", "Log",
                                         "Neg", "Abs", "Reciprocal", "Clip"};
 static const char *const BINARY_OPS[] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum"};
+/* Those whose NHWC kernel also takes a channel vector (src/ops/fast_elementwise.c). */
+static const char *const CHANNEL_BROADCAST_OPS[] = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
 static const char *const POOL_OPS[] = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"};
 
 static bool name_in(const char *op, const char *const *list, size_t n)
@@ -58,18 +64,28 @@ static role role_of_op(const cg_node *n)
         return ROLE_BINARY;
     if (name_in(n->op_type, POOL_OPS, sizeof POOL_OPS / sizeof POOL_OPS[0]))
         return ROLE_POOL;
+    if (strcmp(n->op_type, "BatchNormalization") == 0)
+        return ROLE_BATCHNORM;
     return ROLE_NONE;
 }
 
-static bool is_data_slot(role r, int k)
+static bool float_4d(const cg_graph *g, int v)
+{
+    return v >= 0 && g->values[v].dtype == CG_FLOAT && g->values[v].shape.rank == 4;
+}
+
+/* The inputs a region stores channels-last (and Relayouts feed). */
+static bool is_data_slot(const cg_graph *g, const cg_node *n, role r, int k)
 {
     switch (r) {
     case ROLE_CONV:
         return k == 0 || k == 3;
     case ROLE_UNARY:
     case ROLE_POOL:
+    case ROLE_BATCHNORM:
         return k == 0;
     case ROLE_BINARY:
+        return float_4d(g, n->inputs[k]);
     case ROLE_CONCAT:
         return true;
     case ROLE_NONE:
@@ -78,27 +94,58 @@ static bool is_data_slot(role r, int k)
     return false;
 }
 
-static bool float_4d(const cg_graph *g, int v)
+/* [N or 1, C, 1, 1] against the output [N, C, H, W]. */
+static bool channel_vector(const cg_shape *v, const cg_shape *out)
 {
-    return v >= 0 && g->values[v].dtype == CG_FLOAT && g->values[v].shape.rank == 4;
+    bool batch = cg_dim_equal(v->d[0], out->d[0]) || (cg_dim_is_known(v->d[0]) && v->d[0].v == 1);
+    return batch && cg_dim_equal(v->d[1], out->d[1]) && cg_dim_is_known(v->d[2]) && v->d[2].v == 1 &&
+           cg_dim_is_known(v->d[3]) && v->d[3].v == 1;
 }
 
-/* Every data input present, float32 4-D and, unless the op combines along an
- * axis or windows, of exactly the output's shape; one output, float32 4-D. */
+static bool is_scalar(const cg_graph *g, int v)
+{
+    const cg_shape *s = &g->values[v].shape;
+    return cg_shape_is_static(s) && cg_shape_numel(s) == 1;
+}
+
+/* A binary op's inputs: each the output's shape, a scalar, or (two-input ops
+ * with such a kernel) a channel vector; at least one of the output's shape. */
+static bool binary_operands_fit(const cg_graph *g, const cg_node *n)
+{
+    const cg_shape *out = &g->values[n->outputs[0]].shape;
+    bool vectors = n->n_inputs == 2 &&
+                   name_in(n->op_type, CHANNEL_BROADCAST_OPS, sizeof CHANNEL_BROADCAST_OPS / sizeof CHANNEL_BROADCAST_OPS[0]);
+    bool full = false;
+    for (int k = 0; k < n->n_inputs; k++) {
+        int v = n->inputs[k];
+        if (v < 0 || g->values[v].dtype != CG_FLOAT)
+            return false;
+        const cg_shape *s = &g->values[v].shape;
+        bool same = cg_shape_equal(s, out);
+        full = full || same;
+        if (!same && !is_scalar(g, v) && !(vectors && s->rank == 4 && channel_vector(s, out)))
+            return false;
+    }
+    return full;
+}
+
+/* Every data input present, float32 4-D and, for unary ops, of exactly the
+ * output's shape (binary ops: binary_operands_fit); one output, float32 4-D. */
 static bool operands_fit(const cg_graph *g, const cg_node *n, role r)
 {
     if (n->n_outputs < 1 || !float_4d(g, n->outputs[0]))
         return false;
     for (int k = 1; k < n->n_outputs; k++)
         if (n->outputs[k] >= 0)
-            return false; /* MaxPool's Indices */
+            return false; /* MaxPool's Indices, BatchNormalization's training outputs */
+    if (r == ROLE_BINARY)
+        return binary_operands_fit(g, n);
     const cg_shape *out = &g->values[n->outputs[0]].shape;
-    bool same_shape = r == ROLE_UNARY || r == ROLE_BINARY;
     for (int k = 0; k < n->n_inputs; k++) {
         int v = n->inputs[k];
-        if (!is_data_slot(r, k) || (v < 0 && k > 0))
+        if (!is_data_slot(g, n, r, k) || (v < 0 && k > 0))
             continue;
-        if (!float_4d(g, v) || (same_shape && !cg_shape_equal(&g->values[v].shape, out)))
+        if (!float_4d(g, v) || (r == ROLE_UNARY && !cg_shape_equal(&g->values[v].shape, out)))
             return false;
     }
     return true;
@@ -133,7 +180,7 @@ static void choose_nodes(const cg_graph *g, role *roles)
         role r = capable(g, n);
         bool joins = r == ROLE_CONV;
         for (int k = 0; !joins && r != ROLE_NONE && k < n->n_inputs; k++)
-            joins = is_data_slot(r, k) && n->inputs[k] >= 0 && nhwc_value[n->inputs[k]];
+            joins = n->inputs[k] >= 0 && is_data_slot(g, n, r, k) && nhwc_value[n->inputs[k]];
         roles[i] = joins ? r : ROLE_NONE;
         if (joins)
             nhwc_value[n->outputs[0]] = true;
@@ -194,7 +241,7 @@ static cg_code convert_node(cg_graph *g, int i, role r, int *twin, cg_status *st
     twin[v] = t;
     for (int k = 0; k < g->nodes[i].n_inputs; k++) {
         int in = g->nodes[i].inputs[k];
-        if (!is_data_slot(r, k) || in < 0)
+        if (in < 0 || !is_data_slot(g, &g->nodes[i], r, k))
             continue;
         int tin = nhwc_input(g, in, twin, st); /* may append nodes: index, not pointer */
         if (tin < 0)

@@ -116,8 +116,11 @@ static void test_conv_region_runs_nhwc_between_two_relayouts(void **state)
     cg_graph_free(g);
 }
 
-/* Two convs concatenated on channels, then scaled per channel (a broadcast,
- * which has no NHWC kernel), then another conv; also outputs the concat. */
+/* Two convs concatenated on channels, then scaled per pixel (a broadcast over
+ * channels, which has no NHWC kernel) or, with per_channel, per channel (which
+ * has), then another conv; also outputs the concat. */
+static bool per_channel;
+
 static cg_graph *concat_scale_net(void)
 {
     cg_graph *g = gb_graph(13);
@@ -125,7 +128,7 @@ static cg_graph *concat_scale_net(void)
     gb_conv3x3(g, "ca", "x", "a", 3, 4, 1);
     gb_conv3x3(g, "cb", "x", "b", 5, 4, 3);
     gb_attr_int(gb_node(g, "cat", "Concat", "a,b", "cat"), "axis", 1);
-    gb_seeded_weight(g, "scale", 4, (const int64_t[]){1, 8, 1, 1}, 5);
+    gb_seeded_weight(g, "scale", 4, per_channel ? (const int64_t[]){1, 8, 1, 1} : (const int64_t[]){1, 1, 6, 7}, 5);
     gb_node(g, "mul", "Mul", "cat,scale", "m");
     gb_conv3x3(g, "cc", "m", "y", 2, 8, 7);
     gb_outputs(g, "y,cat");
@@ -137,6 +140,7 @@ static void test_broadcast_leaves_the_region_and_outputs_keep_names(void **state
 {
     (void)state;
     skip_without_fast_conv();
+    per_channel = false;
     cg_graph *g = fast_matches_reference(concat_scale_net, (const int64_t[]){2, 4, 6, 7});
     assert_int_equal(count_nhwc(g), 4);  /* ca, cb, cat, cc */
     assert_false(cg_node_is_nhwc(producer_of(g, "m")));
@@ -145,6 +149,20 @@ static void test_broadcast_leaves_the_region_and_outputs_keep_names(void **state
     assert_int_equal(count_op(g, "Relayout"), 4);
     assert_string_equal(producer_of(g, "cat")->op_type, "Relayout");
     assert_string_equal(producer_of(g, "y")->op_type, "Relayout");
+    cg_graph_free(g);
+}
+
+/* A per-channel scale has an NHWC kernel: the region goes on through it. */
+static void test_channel_broadcast_stays_in_the_region(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    per_channel = true;
+    cg_graph *g = fast_matches_reference(concat_scale_net, (const int64_t[]){2, 4, 6, 7});
+    assert_int_equal(count_nhwc(g), 5); /* ca, cb, cat, mul, cc */
+    /* x and the [1,8,1,1] scale in (the same bytes in either order), cat and y out */
+    assert_int_equal(count_op(g, "Relayout"), 4);
+    assert_true(cg_node_is_nhwc(producer_of(g, g->values[producer_of(g, "y")->inputs[0]].name)));
     cg_graph_free(g);
 }
 
@@ -287,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_region_runs_nhwc_between_two_relayouts),
         cmocka_unit_test(test_broadcast_leaves_the_region_and_outputs_keep_names),
+        cmocka_unit_test(test_channel_broadcast_stays_in_the_region),
         cmocka_unit_test(test_symbolic_spatial_dims_stay_nchw),
         cmocka_unit_test(test_shared_input_is_converted_once),
         cmocka_unit_test(test_channels_last_conv_matches_nchw),
