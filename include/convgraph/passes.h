@@ -43,16 +43,19 @@ cg_code cg_pass_fold_constants(cg_graph *g, int64_t max_elements, cg_pass_report
  * Conv's W and B; the Conv then produces the BN's output (name kept). */
 cg_code cg_pass_fold_batchnorm(cg_graph *g, cg_pass_report *rep, cg_status *st);
 
-/* Removes Identity and inference-mode Dropout, rewiring their consumers. When
+/* Removes Identity, inference-mode Dropout and Pad by zero everywhere,
+ * rewiring their consumers. When
  * the removed node's output is a graph output, the producer of its input takes
  * that name instead. */
 cg_code cg_pass_drop_identity(cg_graph *g, cg_pass_report *rep, cg_status *st);
 
 /* A float32 Conv whose output alone feeds a Relu, Clip (constant bounds),
- * LeakyRelu, HardSwish or Sigmoid, or an Add with another tensor of the same
- * shape (optionally followed by one of those activations), computes them in
- * its epilogue: y = act(conv(x, W) + B + Z). The Conv gets the internal
- * attributes cg.activation, cg.alpha, cg.min, cg.max and Z as a 4th input, and
+ * LeakyRelu, HardSwish, Sigmoid or HardSigmoid, or feeds only x * Sigmoid(x)
+ * (SiLU) or x * HardSigmoid(x) with alpha 1/6 and beta 1/2 (HardSwish), or an
+ * Add with another tensor of the same shape (optionally followed by one of
+ * those activations), computes them in its epilogue: y = act(conv(x, W) + B + Z).
+ * The Conv gets the internal attributes cg.activation, cg.alpha, cg.beta,
+ * cg.min, cg.max and Z as a 4th input, and
  * writes the last fused node's output (name kept). The Conv output must not be
  * a graph output. Only for executors whose Conv kernel computes the epilogue;
  * the graph is toposorted again (Z may be produced after the Conv). */

@@ -7,9 +7,12 @@
  * Fused epilogue (Conv only). A fusion pass in FAST sessions may fold what
  * follows a Conv into it, through internal attributes and a 4th input:
  *   y = act(conv(x, W) + B + Z)
- *   cg.activation  STRING  "Relu", "Clip", "LeakyRelu", "HardSwish" or "Sigmoid"
- *                          (the ONNX ops' definitions); absent: no activation
- *   cg.alpha       FLOAT   LeakyRelu's slope (default 0.01, as ONNX)
+ *   cg.activation  STRING  "Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid",
+ *                          "HardSigmoid" (the ONNX ops' definitions) or "Swish"
+ *                          (x * sigmoid(x), SiLU); absent: no activation
+ *   cg.alpha       FLOAT   LeakyRelu's slope (default 0.01, as ONNX), HardSigmoid's
+ *                          alpha (default 0.2)
+ *   cg.beta        FLOAT   HardSigmoid's beta (default 0.5)
  *   cg.min, cg.max FLOAT   Clip's bounds (default: unbounded); min <= max
  *   input 3, "Z"           optional, same dtype and shape as Y, added before act
  * The shape function validates all of it; both kernels honour it (the reference
