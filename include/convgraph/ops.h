@@ -103,6 +103,12 @@ cg_tensor *cg_run_out(const cg_run_ctx *c, int i);      /* NULL when omitted */
 #define CG_LAYOUT_DOMAIN "convgraph"
 bool cg_node_is_nhwc(const cg_node *n);
 
+/* Scratch memory kept in the node's state across runs: grown when a run needs
+ * more, freed with the session, so a kernel allocates nothing once its shapes
+ * stop changing. For kernels with no other per-node state. NULL when out of
+ * memory. */
+void *cg_run_scratch(cg_run_ctx *c, size_t bytes);
+
 /* Threads a kernel may use: opts->threads, or the online cores when that is 0. */
 int cg_run_thread_count(const cg_run_ctx *c);
 /* Fails with "SOURCE: node LABEL (OP): <message>". */

@@ -9,7 +9,6 @@
  * running result in a register across the window's taps. Sums are float, in tap
  * order, where the reference sums in double: the last bits may differ. */
 #include <math.h>
-#include <stdlib.h>
 
 #include "ops/nhwc.h"
 
@@ -212,21 +211,17 @@ cg_code cg_nhwc_window_pool(cg_run_ctx *c, const cg_run_window *rw, const cg_ten
     int64_t taps_h = rw->kernel[1] < rw->in[1] ? rw->kernel[1] : rw->in[1];
     int64_t taps_w = rw->kernel[2] < rw->in[2] ? rw->kernel[2] : rw->in[2];
     nhwc_pool p = {rw, x->dims[1], is_max, count_pad, NULL, NULL};
-    p.off = malloc((size_t)(taps_h * taps_w + 1) * sizeof *p.off);
-    p.w_spans = malloc((size_t)(rw->out[2] + 1) * sizeof *p.w_spans);
-    if (!p.off || !p.w_spans) {
-        free(p.off);
-        free(p.w_spans);
+    size_t n_off = (size_t)(taps_h * taps_w + 1), n_spans = (size_t)(rw->out[2] + 1);
+    p.off = cg_run_scratch(c, n_off * sizeof *p.off + n_spans * sizeof *p.w_spans);
+    if (!p.off)
         return cg_run_fail(c, CG_ERR_NOMEM, "out of memory for the pool's tap offsets");
-    }
+    p.w_spans = (tap_span *)(p.off + n_off); /* int64 then int64 triples: aligned */
     for (int64_t ow = 0; ow < rw->out[2]; ow++)
         p.w_spans[ow] = axis_span(rw, 2, ow, count_pad);
     const float *xd = x->data;
     float *yd = y->data;
     for (int64_t n = 0; n < x->dims[0]; n++)
         pool_image(&p, xd + n * rw->in_size * p.channels, yd + n * rw->out_size * p.channels);
-    free(p.off);
-    free(p.w_spans);
     return CG_OK;
 }
 

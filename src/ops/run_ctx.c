@@ -1,6 +1,8 @@
 /* Helpers every kernel uses. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +22,30 @@ cg_tensor *cg_run_out(const cg_run_ctx *c, int i)
 bool cg_node_is_nhwc(const cg_node *n)
 {
     return strcmp(cg_attr_string(n, "cg.layout", ""), "NHWC") == 0;
+}
+
+typedef struct run_scratch {
+    size_t cap;
+    max_align_t data[]; /* aligned for any type */
+} run_scratch;
+
+static void run_scratch_free(void *p) { free(p); }
+
+void *cg_run_scratch(cg_run_ctx *c, size_t bytes)
+{
+    run_scratch *s = *c->state;
+    if (s && *c->state_free == run_scratch_free && s->cap >= bytes)
+        return s->data;
+    if (s && *c->state_free)
+        (*c->state_free)(s);
+    *c->state = NULL;
+    *c->state_free = NULL;
+    if (!(s = malloc(sizeof *s + bytes)))
+        return NULL;
+    s->cap = bytes;
+    *c->state = s;
+    *c->state_free = run_scratch_free;
+    return s->data;
 }
 
 int cg_run_thread_count(const cg_run_ctx *c)
