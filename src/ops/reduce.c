@@ -9,6 +9,7 @@
 
 #include "ops/broadcast.h"
 #include "ops/families.h"
+#include "convgraph/runtime.h"
 
 /* The opset from which each reduction takes axes as input 1 (ONNX operator docs:
  * ReduceSum-13, every other Reduce* op 18). */
@@ -354,6 +355,39 @@ static cg_code reduce_int(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_t
     return CG_OK;
 }
 
+/* The fast path of FAST sessions: float32 Sum/Mean/Max/Min over trailing axes
+ * (global pooling written as ReduceMean over H and W): each output element
+ * reduces one contiguous run of the input, in double as the reference does,
+ * without its per-element index mapping. False when the case is another. */
+static bool reduce_trailing_f32(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_tensor *y)
+{
+    bool reduced[CG_MAX_RANK];
+    bool kind_ok = k == RED_SUM || k == RED_MEAN || k == RED_MAX || k == RED_MIN;
+    if (c->opts->kernels != CG_KERNELS_FAST || x->dtype != CG_FLOAT || !kind_ok || y->numel == 0 ||
+        kernel_axes(c, x->rank, reduced) != CG_OK)
+        return false;
+    int first = x->rank;
+    while (first > 0 && reduced[first - 1])
+        first--;
+    for (int d = 0; d < first; d++)
+        if (reduced[d])
+            return false;
+    int64_t inner = x->numel / y->numel;
+    const float *in = x->data;
+    float *out = y->data;
+    for (int64_t o = 0; o < y->numel; o++, in += inner) {
+        double acc = f_init(k);
+        if (k == RED_SUM || k == RED_MEAN)
+            for (int64_t i = 0; i < inner; i++)
+                acc += in[i];
+        else
+            for (int64_t i = 0; i < inner; i++)
+                acc = f_step(k, acc, in[i], 0);
+        out[o] = (float)f_finish(k, acc, inner, 0);
+    }
+    return true;
+}
+
 static cg_code run_reduce(cg_run_ctx *c)
 {
     const cg_tensor *x = cg_run_in(c, 0);
@@ -377,6 +411,8 @@ static cg_code run_reduce(cg_run_ctx *c)
         cg_bcast_copy(y, x, &map);
         return CG_OK;
     }
+    if (reduce_trailing_f32(c, k, x, y))
+        return CG_OK;
     return is_float ? reduce_float(c, k, x, y, &map) : reduce_int(c, k, x, y, &map);
 }
 

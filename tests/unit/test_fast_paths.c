@@ -1,4 +1,4 @@
-/* The fast paths behind the Gemm and pool reference kernels against those
+/* The fast paths behind the Gemm, pool and reduction reference kernels against those
  * kernels: random configurations run in a REFERENCE and a FAST session, outputs
  * within 1e-4 + 1e-4 * |ref|. (Conv's fast path has its own differential test,
  * tests/fast_conv; pools are also checked against a naive implementation in
@@ -125,6 +125,43 @@ static bool pool_case(bool *valid)
     return ok;
 }
 
+/* ReduceSum/Mean/Max/Min, rank 1 to 4, over random axes (trailing ones, the
+ * fast path's case, most of the time), keepdims either way, axes as an
+ * attribute (opset 13) or an input (opset 18). */
+static bool reduce_case(bool *valid)
+{
+    static const char *const ops[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"};
+    const char *op = ops[draw(0, 3)];
+    int rank = (int)draw(1, 4);
+    int64_t dims[4], axes[4];
+    int n_axes = 0;
+    bool trailing = draw(0, 3) > 0;
+    int first = (int)draw(0, rank - 1);
+    for (int d = 0; d < rank; d++) {
+        dims[d] = draw(1, 9);
+        if (trailing ? d >= first : draw(0, 1))
+            axes[n_axes++] = draw(0, 1) ? d : d - rank; /* negative axes too */
+    }
+    bool as_input = draw(0, 1) && strcmp(op, "ReduceSum") != 0;
+    cg_graph *g = gb_graph(as_input ? 18 : 13);
+    gb_float_input(g, "X", rank, dims, NULL);
+    if (as_input || strcmp(op, "ReduceSum") == 0) { /* ReduceSum-13 takes axes as input */
+        static const int64_t one[1] = {0};
+        int64_t ad[1] = {n_axes};
+        gb_initializer(g, "axes", gb_tensor(CG_INT64, 1, n_axes ? ad : one, axes));
+    }
+    cg_node *node = gb_node(g, "reduce", op, as_input || strcmp(op, "ReduceSum") == 0 ? "X,axes" : "X", "Y");
+    if (!as_input && strcmp(op, "ReduceSum") != 0 && n_axes)
+        gb_attr_ints(node, "axes", n_axes, axes);
+    gb_attr_int(node, "keepdims", draw(0, 1));
+    gb_output(g, "Y");
+    cg_tensor *x = random_input(rank, dims);
+    bool ok = sessions_agree(g, x, valid);
+    cg_tensor_free(x);
+    cg_graph_free(g);
+    return ok;
+}
+
 static void run_cases(const char *what, bool (*one)(bool *), int count)
 {
     int passed = 0, failed = 0;
@@ -151,11 +188,18 @@ static void test_pools_fast_match_reference(void **state)
     run_cases("MaxPool/AveragePool", pool_case, 1000);
 }
 
+static void test_reductions_fast_match_reference(void **state)
+{
+    (void)state;
+    run_cases("ReduceSum/Mean/Max/Min", reduce_case, 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_fast_matches_reference),
         cmocka_unit_test(test_pools_fast_match_reference),
+        cmocka_unit_test(test_reductions_fast_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
