@@ -109,6 +109,20 @@ bool cg_node_is_nhwc(const cg_node *n);
  * memory. */
 void *cg_run_scratch(cg_run_ctx *c, size_t bytes);
 
+/* Work split across the session's threads: the OpenMP pool oneDNN runs on
+ * (when built with it), so kernels and convolutions share one pool.
+ * cg_run_parallel calls fn(arg, chunk, lo, hi) for contiguous chunks of
+ * [0, n), chunk numbered from 0 and below cg_run_parallel_chunks(c, n, grain)
+ * (at most the thread count, and at least `grain` items each: smaller work
+ * runs as one chunk on the calling thread). fn must only write what its range
+ * owns; per-chunk scratch is indexed by `chunk`. */
+typedef void (*cg_range_fn)(void *arg, int chunk, int64_t lo, int64_t hi);
+int cg_run_parallel_chunks(const cg_run_ctx *c, int64_t n, int64_t grain);
+void cg_run_parallel(const cg_run_ctx *c, int64_t n, int64_t grain, cg_range_fn fn, void *arg);
+/* For tests: no grain above `items` from now on (0: the kernels' own), so
+ * small cases split across threads too. */
+void cg_run_parallel_cap_grain(int64_t items);
+
 /* Threads a kernel may use: opts->threads, or the online cores when that is 0. */
 int cg_run_thread_count(const cg_run_ctx *c);
 /* Fails with "SOURCE: node LABEL (OP): <message>". */

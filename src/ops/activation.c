@@ -242,7 +242,7 @@ static cg_code run_unary(cg_run_ctx *c)
                           cg_attr_float(c->node, "beta", UNARY_OPS[i].beta),
                           cg_attr_float(c->node, "gamma", UNARY_OPS[i].gamma)};
         if (x->dtype == CG_FLOAT && c->opts->kernels == CG_KERNELS_FAST &&
-            cg_fast_unary_f32(c->node->op_type, p.alpha, p.beta, x->data, y->data, x->numel))
+            cg_fast_unary_f32(c, p.alpha, p.beta, x->data, y->data, x->numel))
             return CG_OK;
         if (x->dtype == CG_FLOAT)
             unary_f32(UNARY_OPS[i].fn, &p, y, x);
@@ -349,7 +349,7 @@ static cg_code run_clip(cg_run_ctx *c)
     }
     if (x->dtype == CG_FLOAT && c->opts->kernels == CG_KERNELS_FAST) {
         /* an absent bound as +-inf clamps nothing, as has_lo/has_hi in the loop */
-        cg_fast_clip_f32(x->data, y->data, x->numel, lo ? *(const float *)lo->data : (float)lo_attr,
+        cg_fast_clip_f32(c, x->data, y->data, x->numel, lo ? *(const float *)lo->data : (float)lo_attr,
                          hi ? *(const float *)hi->data : (float)hi_attr);
         return CG_OK;
     }

@@ -62,27 +62,63 @@ static const struct {
     {"Abs", abs_f32},         {"Sqrt", sqrt_f32},                {"Reciprocal", reciprocal_f32},
 };
 
-bool cg_fast_unary_f32(const char *op_type, double alpha, double beta, const float *x, float *y,
-                       int64_t n)
+/* Elements a thread takes at the least: below two such chunks one thread runs
+ * the whole loop (a fork costs about what 16K simple elements do). */
+#define ELEMENT_GRAIN 16384
+
+typedef struct unary_job {
+    unary_loop loop;
+    unary_args args;
+    const float *x;
+    float *y;
+} unary_job;
+
+static void unary_chunk(void *arg, int chunk, int64_t lo, int64_t hi)
+{
+    const unary_job *j = arg;
+    (void)chunk;
+    j->loop(j->x + lo, j->y + lo, hi - lo, &j->args);
+}
+
+bool cg_fast_unary_f32(const cg_run_ctx *c, double alpha, double beta, const float *x, float *y, int64_t n)
 {
     for (size_t i = 0; i < sizeof FAST_UNARY / sizeof FAST_UNARY[0]; i++) {
-        if (strcmp(FAST_UNARY[i].op_type, op_type) != 0)
+        if (strcmp(FAST_UNARY[i].op_type, c->node->op_type) != 0)
             continue;
         /* alpha comes from a float attribute: (float)alpha is exact */
-        unary_args p = {(float)alpha, alpha, beta};
-        FAST_UNARY[i].loop(x, y, n, &p);
+        unary_job j = {FAST_UNARY[i].loop, {(float)alpha, alpha, beta}, x, y};
+        cg_run_parallel(c, n, ELEMENT_GRAIN, unary_chunk, &j);
         return true;
     }
     return false;
 }
 
-CG_FAST_CLONES void cg_fast_clip_f32(const float *x, float *y, int64_t n, float lo, float hi)
+CG_FAST_CLONES static void clip_loop(const float *x, float *y, int64_t n, float lo, float hi)
 {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
         v = v < lo ? lo : v; /* comparisons with NaN are false: NaN stays */
         y[i] = v > hi ? hi : v;
     }
+}
+
+typedef struct clip_job {
+    const float *x;
+    float *y;
+    float lo, hi;
+} clip_job;
+
+static void clip_chunk(void *arg, int chunk, int64_t lo, int64_t hi)
+{
+    const clip_job *j = arg;
+    (void)chunk;
+    clip_loop(j->x + lo, j->y + lo, hi - lo, j->lo, j->hi);
+}
+
+void cg_fast_clip_f32(const cg_run_ctx *c, const float *x, float *y, int64_t n, float lo, float hi)
+{
+    clip_job j = {x, y, lo, hi};
+    cg_run_parallel(c, n, ELEMENT_GRAIN, clip_chunk, &j);
 }
 
 /* ---- binary ---- */
@@ -201,60 +237,96 @@ static const binary_loops *binary_setup(const cg_run_ctx *c, operand_kind *ka, o
     return ops;
 }
 
-/* Channel vector v against the full tensor f, planes of H*W (NCHW). */
+/* Channel vector v against the full tensor f, planes [lo, hi) of H*W (NCHW;
+ * plane q is image q / C, channel q % C). */
 static void channel_nchw(const binary_loops *ops, bool v_first, const cg_tensor *f, const cg_tensor *v,
-                         cg_tensor *y)
+                         cg_tensor *y, int64_t lo, int64_t hi)
 {
-    int64_t n = y->dims[0], ch = y->dims[1], plane = y->dims[2] * y->dims[3];
+    int64_t ch = y->dims[1], plane = y->dims[2] * y->dims[3];
     int64_t v_batch = v->rank == 4 && v->dims[0] > 1 ? ch : 0;
     const float *fd = f->data, *vd = v->data;
     float *yd = y->data;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t k = 0; k < ch; k++) {
-            int64_t off = (i * ch + k) * plane;
-            float s = vd[i * v_batch + k];
-            if (v_first)
-                ops->sv(s, fd + off, yd + off, plane);
-            else
-                ops->vs(fd + off, s, yd + off, plane);
-        }
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t off = q * plane;
+        float s = vd[q / ch * v_batch + q % ch];
+        if (v_first)
+            ops->sv(s, fd + off, yd + off, plane);
+        else
+            ops->vs(fd + off, s, yd + off, plane);
+    }
 }
 
-/* Channel vector v against the full tensor f, one row of C per pixel (NHWC). */
+/* Channel vector v against the full tensor f, pixel rows [lo, hi) of C (NHWC;
+ * row q is image q / (H*W)). */
 static void channel_nhwc(const binary_loops *ops, bool v_first, const cg_tensor *f, const cg_tensor *v,
-                         cg_tensor *y)
+                         cg_tensor *y, int64_t lo, int64_t hi)
 {
-    int64_t n = y->dims[0], ch = y->dims[1], pixels = y->dims[2] * y->dims[3];
+    int64_t ch = y->dims[1], pixels = y->dims[2] * y->dims[3];
     int64_t v_batch = v->rank == 4 && v->dims[0] > 1 ? ch : 0;
     const float *fd = f->data, *vd = v->data;
     float *yd = y->data;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t p = 0; p < pixels; p++) {
-            int64_t off = (i * pixels + p) * ch;
-            if (v_first)
-                ops->vv(vd + i * v_batch, fd + off, yd + off, ch);
-            else
-                ops->vv(fd + off, vd + i * v_batch, yd + off, ch);
-        }
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t off = q * ch;
+        const float *vq = vd + q / pixels * v_batch;
+        if (v_first)
+            ops->vv(vq, fd + off, yd + off, ch);
+        else
+            ops->vv(fd + off, vq, yd + off, ch);
+    }
 }
 
-/* Scalars are read before the loop: an output aliasing a 1-element input 0 is
- * then harmless too. */
-static void run_binary(const binary_loops *ops, operand_kind ka, operand_kind kb, const cg_tensor *a,
-                       const cg_tensor *b, cg_tensor *y, bool nhwc)
+typedef struct binary_job {
+    const binary_loops *ops;
+    operand_kind ka, kb;
+    const cg_tensor *a, *b;
+    cg_tensor *y;
+    bool nhwc;
+    float scalar; /* read before any chunk writes: an output aliasing a 1-element input 0 is harmless */
+} binary_job;
+
+/* Items of the split: elements, or the channel cases' planes / pixel rows. */
+static int64_t binary_items(const binary_job *j, int64_t *grain)
 {
-    if (y->numel == 0)
-        return;
-    if (ka == OPERAND_FULL && kb == OPERAND_FULL)
-        ops->vv(a->data, b->data, y->data, y->numel);
-    else if (kb == OPERAND_SCALAR)
-        ops->vs(a->data, *(const float *)b->data, y->data, y->numel);
-    else if (ka == OPERAND_SCALAR)
-        ops->sv(*(const float *)a->data, b->data, y->data, y->numel);
-    else if (nhwc)
-        channel_nhwc(ops, ka == OPERAND_CHANNEL, ka == OPERAND_CHANNEL ? b : a, ka == OPERAND_CHANNEL ? a : b, y);
+    const int64_t *d = j->y->dims;
+    if (j->ka != OPERAND_CHANNEL && j->kb != OPERAND_CHANNEL) {
+        *grain = ELEMENT_GRAIN;
+        return j->y->numel;
+    }
+    int64_t rows = j->nhwc ? d[0] * d[2] * d[3] : d[0] * d[1];
+    *grain = 1 + ELEMENT_GRAIN / (j->y->numel / rows > 0 ? j->y->numel / rows : 1);
+    return rows;
+}
+
+static void binary_chunk(void *arg, int chunk, int64_t lo, int64_t hi)
+{
+    const binary_job *j = arg;
+    const float *a = j->a->data, *b = j->b->data;
+    float *y = j->y->data;
+    bool v_first = j->ka == OPERAND_CHANNEL;
+    const cg_tensor *full = v_first ? j->b : j->a, *vec = v_first ? j->a : j->b;
+    (void)chunk;
+    if (j->ka == OPERAND_FULL && j->kb == OPERAND_FULL)
+        j->ops->vv(a + lo, b + lo, y + lo, hi - lo);
+    else if (j->kb == OPERAND_SCALAR)
+        j->ops->vs(a + lo, j->scalar, y + lo, hi - lo);
+    else if (j->ka == OPERAND_SCALAR)
+        j->ops->sv(j->scalar, b + lo, y + lo, hi - lo);
+    else if (j->nhwc)
+        channel_nhwc(j->ops, v_first, full, vec, j->y, lo, hi);
     else
-        channel_nchw(ops, ka == OPERAND_CHANNEL, ka == OPERAND_CHANNEL ? b : a, ka == OPERAND_CHANNEL ? a : b, y);
+        channel_nchw(j->ops, v_first, full, vec, j->y, lo, hi);
+}
+
+static void run_binary(const cg_run_ctx *c, const binary_loops *ops, operand_kind ka, operand_kind kb,
+                       bool nhwc)
+{
+    binary_job j = {ops, ka, kb, cg_run_in(c, 0), cg_run_in(c, 1), cg_run_out(c, 0), nhwc, 0};
+    if (j.y->numel == 0)
+        return;
+    if (kb == OPERAND_SCALAR || ka == OPERAND_SCALAR)
+        j.scalar = *(const float *)(kb == OPERAND_SCALAR ? j.b : j.a)->data;
+    int64_t grain, items = binary_items(&j, &grain);
+    cg_run_parallel(c, items, grain, binary_chunk, &j);
 }
 
 bool cg_fast_binary(cg_run_ctx *c)
@@ -263,7 +335,7 @@ bool cg_fast_binary(cg_run_ctx *c)
     const binary_loops *ops = binary_setup(c, &ka, &kb);
     if (!ops || ka == OPERAND_OTHER || kb == OPERAND_OTHER)
         return false;
-    run_binary(ops, ka, kb, cg_run_in(c, 0), cg_run_in(c, 1), cg_run_out(c, 0), false);
+    run_binary(c, ops, ka, kb, false);
     return true;
 }
 
@@ -299,6 +371,6 @@ cg_code cg_nhwc_binary(cg_run_ctx *c)
     bool channel = ka == OPERAND_CHANNEL || kb == OPERAND_CHANNEL;
     if (channel && cg_run_out(c, 0)->rank != 4)
         return cg_run_fail(c, CG_ERR_UNSUPPORTED, "cg.layout NHWC needs a rank-4 output");
-    run_binary(ops, ka, kb, cg_run_in(c, 0), cg_run_in(c, 1), cg_run_out(c, 0), true);
+    run_binary(c, ops, ka, kb, true);
     return CG_OK;
 }

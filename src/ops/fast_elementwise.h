@@ -17,16 +17,15 @@
 
 /* ---- fast_elementwise.c ---- */
 
-/* y = op(x) over n floats (y may be x) for the unary ops it covers (Relu,
- * LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Tanh, Exp, Neg, Abs, Sqrt,
- * Reciprocal), with alpha and beta as run_unary reads them; false (nothing
- * written) for any other op. */
-bool cg_fast_unary_f32(const char *op_type, double alpha, double beta, const float *x, float *y,
-                       int64_t n);
+/* y = op(x) over n floats (y may be x) for the node's unary op when it covers
+ * it (Relu, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Tanh, Exp, Neg,
+ * Abs, Sqrt, Reciprocal), with alpha and beta as run_unary reads them, on the
+ * session's threads; false (nothing written) for any other op. */
+bool cg_fast_unary_f32(const cg_run_ctx *c, double alpha, double beta, const float *x, float *y, int64_t n);
 
 /* y = min(max(x, lo), hi) over n floats (y may be x); NaN stays NaN; an absent
  * bound is -inf / +inf. */
-void cg_fast_clip_f32(const float *x, float *y, int64_t n, float lo, float hi);
+void cg_fast_clip_f32(const cg_run_ctx *c, const float *x, float *y, int64_t n, float lo, float hi);
 
 /* A FAST session's Add/Sub/Mul/Div/Max/Min of two float32 inputs where one has
  * the output's shape and the other too, or is a scalar, or is [N|1,C,1,1] under

@@ -5,7 +5,6 @@
  * CMakeLists.txt). NCHW runs each channel plane against a scalar pair; NHWC
  * (channels innermost) runs each pixel's row of C against the two vectors. */
 #include <math.h>
-#include <stdlib.h>
 
 #include "ops/fast_elementwise.h"
 #include "ops/fast_simd.h"
@@ -36,14 +35,14 @@ bool cg_fast_batch_norm_applies(const cg_run_ctx *c)
     return c->opts->kernels == CG_KERNELS_FAST && !batch_norm_refusal(c);
 }
 
-/* s and t per channel; false when out of memory. */
-static bool batch_norm_coefficients(const cg_run_ctx *c, int64_t ch, float **s, float **t)
+/* s and t per channel into the node's scratch; false when out of memory. */
+static bool batch_norm_coefficients(cg_run_ctx *c, int64_t ch, float **s, float **t)
 {
     double eps = cg_attr_float(c->node, "epsilon", 1e-5f);
-    *s = malloc((size_t)(ch > 0 ? ch : 1) * sizeof **s);
-    *t = malloc((size_t)(ch > 0 ? ch : 1) * sizeof **t);
-    if (!*s || !*t)
+    *s = cg_run_scratch(c, (size_t)(ch > 0 ? 2 * ch : 1) * sizeof **s);
+    if (!*s)
         return false;
+    *t = *s + ch;
     for (int64_t k = 0; k < ch; k++) {
         double scale = cg_tensor_get_f64(cg_run_in(c, 1), k) / sqrt(cg_tensor_get_f64(cg_run_in(c, 4), k) + eps);
         (*s)[k] = (float)scale;
@@ -69,17 +68,25 @@ CG_FAST_CLONES static void affine_rows(const float *x, float *y, int64_t rows, i
             y[r * ch + k] = x[r * ch + k] * s[k] + t[k];
 }
 
-static void batch_norm_nchw(const cg_tensor *x, cg_tensor *y, const float *s, const float *t)
-{
-    int64_t ch = x->dims[1], inner = x->numel / (x->dims[0] * ch);
-    for (int64_t plane = 0; plane < x->dims[0] * ch; plane++)
-        affine_scalar((const float *)x->data + plane * inner, (float *)y->data + plane * inner, inner,
-                      s[plane % ch], t[plane % ch]);
-}
+typedef struct batch_norm_job {
+    const float *x;
+    float *y;
+    const float *s, *t;
+    int64_t ch, row; /* NCHW: a row is a channel plane; NHWC: a pixel's C channels */
+    bool nhwc;
+} batch_norm_job;
 
-static void batch_norm_nhwc(const cg_tensor *x, cg_tensor *y, const float *s, const float *t)
+static void batch_norm_chunk(void *arg, int chunk, int64_t lo, int64_t hi)
 {
-    affine_rows(x->data, y->data, x->numel / x->dims[1], x->dims[1], s, t);
+    const batch_norm_job *j = arg;
+    (void)chunk;
+    if (j->nhwc) {
+        affine_rows(j->x + lo * j->ch, j->y + lo * j->ch, hi - lo, j->ch, j->s, j->t);
+        return;
+    }
+    for (int64_t plane = lo; plane < hi; plane++)
+        affine_scalar(j->x + plane * j->row, j->y + plane * j->row, j->row, j->s[plane % j->ch],
+                      j->t[plane % j->ch]);
 }
 
 static cg_code batch_norm(cg_run_ctx *c, bool nhwc)
@@ -88,17 +95,16 @@ static cg_code batch_norm(cg_run_ctx *c, bool nhwc)
     cg_tensor *y = cg_run_out(c, 0);
     if (x->numel == 0)
         return CG_OK;
-    float *s = NULL, *t = NULL;
-    cg_code rc = CG_OK;
-    if (!batch_norm_coefficients(c, x->dims[1], &s, &t))
-        rc = cg_run_fail(c, CG_ERR_NOMEM, "out of memory for %lld coefficients", (long long)x->dims[1]);
-    else if (nhwc)
-        batch_norm_nhwc(x, y, s, t);
-    else
-        batch_norm_nchw(x, y, s, t);
-    free(s);
-    free(t);
-    return rc;
+    int64_t ch = x->dims[1];
+    batch_norm_job j = {x->data, y->data, NULL, NULL, ch, nhwc ? ch : x->numel / (x->dims[0] * ch), nhwc};
+    float *s, *t;
+    if (!batch_norm_coefficients(c, ch, &s, &t))
+        return cg_run_fail(c, CG_ERR_NOMEM, "out of memory for %lld coefficients", (long long)ch);
+    j.s = s;
+    j.t = t;
+    int64_t rows = x->numel / j.row;
+    cg_run_parallel(c, rows, 1 + 16384 / j.row, batch_norm_chunk, &j);
+    return CG_OK;
 }
 
 cg_code cg_fast_batch_norm(cg_run_ctx *c) { return batch_norm(c, false); }

@@ -128,7 +128,10 @@ typedef struct nhwc_pool {
     const cg_run_window *rw;
     int64_t channels;
     bool is_max, count_pad;
-    int64_t *off;       /* the current pixel's tap offsets */
+    const float *x;
+    float *y;
+    int64_t *off;       /* the current pixel's tap offsets: n_off per chunk */
+    size_t n_off;
     tap_span *w_spans;  /* per output column, computed once per run */
 } nhwc_pool;
 
@@ -165,31 +168,37 @@ static NHWC_NOINLINE void pool_channels(bool is_max, const float *x, const int64
     }
 }
 
-/* One output pixel: y gets its `channels` results from image x. */
-static void pool_pixel(const nhwc_pool *p, const float *x, const tap_span *h, const tap_span *w,
-                       float *y)
+/* One output pixel: y gets its `channels` results from image x; off holds
+ * the calling chunk's tap offsets. */
+static void pool_pixel(const nhwc_pool *p, int64_t *off, const float *x, const tap_span *h,
+                       const tap_span *w, float *y)
 {
     const cg_run_window *rw = p->rw;
     int64_t n = 0, ch = p->channels;
     for (int64_t i = 0; i < h->n; i++)
         for (int64_t j = 0; j < w->n; j++)
-            p->off[n++] = ((h->first + i * rw->dilation[1]) * rw->in[2] + w->first +
-                           j * rw->dilation[2]) * ch;
+            off[n++] = ((h->first + i * rw->dilation[1]) * rw->in[2] + w->first + j * rw->dilation[2]) * ch;
     if (n == 0) { /* no tap inside the input: -inf / 0, as the reference */
         for (int64_t c = 0; c < ch; c++)
             y[c] = p->is_max ? -INFINITY : 0.0f;
         return;
     }
-    pool_channels(p->is_max, x, p->off, 0, n, ch, (float)(h->divisor * w->divisor), y);
+    pool_channels(p->is_max, x, off, 0, n, ch, (float)(h->divisor * w->divisor), y);
 }
 
-static void pool_image(const nhwc_pool *p, const float *x, float *y)
+/* Output rows [lo, hi) over all images (row r: image r / out_h, row r % out_h). */
+static void pool_rows(void *arg, int chunk, int64_t lo, int64_t hi)
 {
+    const nhwc_pool *p = arg;
     const cg_run_window *rw = p->rw;
-    for (int64_t oh = 0; oh < rw->out[1]; oh++) {
+    int64_t *off = p->off + (size_t)chunk * p->n_off;
+    for (int64_t r = lo; r < hi; r++) {
+        int64_t n = r / rw->out[1], oh = r % rw->out[1];
+        const float *x = p->x + n * rw->in_size * p->channels;
+        float *y = p->y + (n * rw->out_size + oh * rw->out[2]) * p->channels;
         tap_span h = axis_span(rw, 1, oh, p->count_pad);
         for (int64_t ow = 0; ow < rw->out[2]; ow++, y += p->channels)
-            pool_pixel(p, x, &h, &p->w_spans[ow], y);
+            pool_pixel(p, off, x, &h, &p->w_spans[ow], y);
     }
 }
 
@@ -210,18 +219,19 @@ cg_code cg_nhwc_window_pool(cg_run_ctx *c, const cg_run_window *rw, const cg_ten
     /* at most min(kernel, in) valid taps per axis, so the offsets fit the input */
     int64_t taps_h = rw->kernel[1] < rw->in[1] ? rw->kernel[1] : rw->in[1];
     int64_t taps_w = rw->kernel[2] < rw->in[2] ? rw->kernel[2] : rw->in[2];
-    nhwc_pool p = {rw, x->dims[1], is_max, count_pad, NULL, NULL};
-    size_t n_off = (size_t)(taps_h * taps_w + 1), n_spans = (size_t)(rw->out[2] + 1);
-    p.off = cg_run_scratch(c, n_off * sizeof *p.off + n_spans * sizeof *p.w_spans);
+    nhwc_pool p = {rw, x->dims[1], is_max, count_pad, x->data, y->data, NULL, 0, NULL};
+    int64_t rows = x->dims[0] * rw->out[1], row = rw->out[2] * p.channels * taps_h * taps_w;
+    int64_t grain = 1 + 16384 / (row > 0 ? row : 1);
+    int chunks = cg_run_parallel_chunks(c, rows, grain);
+    size_t n_spans = (size_t)(rw->out[2] + 1);
+    p.n_off = (size_t)(taps_h * taps_w + 1);
+    p.off = cg_run_scratch(c, (size_t)chunks * p.n_off * sizeof *p.off + n_spans * sizeof *p.w_spans);
     if (!p.off)
         return cg_run_fail(c, CG_ERR_NOMEM, "out of memory for the pool's tap offsets");
-    p.w_spans = (tap_span *)(p.off + n_off); /* int64 then int64 triples: aligned */
+    p.w_spans = (tap_span *)(p.off + (size_t)chunks * p.n_off); /* int64 then int64 triples: aligned */
     for (int64_t ow = 0; ow < rw->out[2]; ow++)
         p.w_spans[ow] = axis_span(rw, 2, ow, count_pad);
-    const float *xd = x->data;
-    float *yd = y->data;
-    for (int64_t n = 0; n < x->dims[0]; n++)
-        pool_image(&p, xd + n * rw->in_size * p.channels, yd + n * rw->out_size * p.channels);
+    cg_run_parallel(c, rows, grain, pool_rows, &p);
     return CG_OK;
 }
 

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "convgraph/ops.h"
 #include "convgraph/runtime.h"
@@ -46,6 +49,37 @@ void *cg_run_scratch(cg_run_ctx *c, size_t bytes)
     *c->state = s;
     *c->state_free = run_scratch_free;
     return s->data;
+}
+
+static _Atomic int64_t grain_cap; /* cg_run_parallel_cap_grain; 0: none */
+
+void cg_run_parallel_cap_grain(int64_t items) { grain_cap = items > 0 ? items : 0; }
+
+int cg_run_parallel_chunks(const cg_run_ctx *c, int64_t n, int64_t grain)
+{
+    int64_t cap = grain_cap;
+    grain = cap > 0 && grain > cap ? cap : grain;
+    int64_t chunks = cg_run_thread_count(c), most = n / (grain > 0 ? grain : 1);
+#ifndef _OPENMP
+    chunks = 1; /* no pool to run them on */
+#endif
+    chunks = chunks < most ? chunks : most;
+    return chunks > 1 ? (int)chunks : 1;
+}
+
+void cg_run_parallel(const cg_run_ctx *c, int64_t n, int64_t grain, cg_range_fn fn, void *arg)
+{
+    int chunks = cg_run_parallel_chunks(c, n, grain);
+    if (chunks == 1) {
+        if (n > 0)
+            fn(arg, 0, 0, n);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(chunks) schedule(static, 1)
+    for (int k = 0; k < chunks; k++)
+        fn(arg, k, n * k / chunks, n * (k + 1) / chunks);
+#endif
 }
 
 int cg_run_thread_count(const cg_run_ctx *c)

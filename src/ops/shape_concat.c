@@ -350,26 +350,47 @@ static bool concat_input_fits(const cg_tensor *in, const cg_tensor *out, int64_t
     return fits;
 }
 
+typedef struct concat_nhwc_job {
+    const cg_run_ctx *c;
+    cg_tensor *out;
+    size_t es;
+} concat_nhwc_job;
+
+/* Pixels [lo, hi) of the output: each input's run of channels in turn. */
+static void concat_nhwc_pixels(void *arg, int chunk, int64_t lo, int64_t hi)
+{
+    const concat_nhwc_job *j = arg;
+    size_t width = (size_t)j->out->dims[1] * j->es, at = 0;
+    (void)chunk;
+    for (int i = 0; i < j->c->n_in; i++) {
+        const cg_tensor *in = cg_run_in(j->c, i);
+        size_t run = (size_t)in->dims[1] * j->es;
+        const unsigned char *src = (const unsigned char *)in->data + (size_t)lo * run;
+        unsigned char *dst = (unsigned char *)j->out->data + (size_t)lo * width + at;
+        for (int64_t p = lo; p < hi && run; p++, src += run, dst += width)
+            memcpy(dst, src, run);
+        at += run;
+    }
+}
+
 /* Channels-last storage (nhwc.h) along axis 1: in every pixel of the output, each
- * input's run of channels in turn. */
+ * input's run of channels in turn; pixels split across the session's threads. */
 static cg_code concat_channels_nhwc(cg_run_ctx *c, cg_tensor *out)
 {
     size_t es = cg_dtype_size(out->dtype);
-    int64_t pixels = out->dims[0] * out->dims[2] * out->dims[3], width = out->dims[1], at = 0;
+    int64_t pixels = out->dims[0] * out->dims[2] * out->dims[3], at = 0;
     for (int i = 0; i < c->n_in; i++) {
         const cg_tensor *in = cg_run_in(c, i);
         if (!concat_input_fits(in, out, 1, at))
             return cg_run_fail(c, CG_ERR_INVALID, "input %d does not fit the output", i);
-        size_t run = (size_t)in->dims[1] * es;
-        const unsigned char *src = in->data;
-        unsigned char *dst = (unsigned char *)out->data + (size_t)at * es;
-        for (int64_t p = 0; p < pixels && run; p++)
-            memcpy(dst + (size_t)(p * width) * es, src + (size_t)p * run, run);
         at += in->dims[1];
     }
-    if (at != width)
-        return cg_run_fail(c, CG_ERR_INVALID, "inputs fill %lld of %lld channels",
-                           (long long)at, (long long)width);
+    if (at != out->dims[1])
+        return cg_run_fail(c, CG_ERR_INVALID, "inputs fill %lld of %lld channels", (long long)at,
+                           (long long)out->dims[1]);
+    concat_nhwc_job j = {c, out, es};
+    int64_t row = out->dims[1] * (int64_t)es;
+    cg_run_parallel(c, pixels, 1 + 65536 / (row > 0 ? row : 1), concat_nhwc_pixels, &j);
     return CG_OK;
 }
 

@@ -83,7 +83,7 @@ static cg_tensor *run_session(cg_graph *g, cg_tensor *const *x, int n_in, cg_ker
         in[i].name = (char *)names[i];
         in[i].tensor = x[i];
     }
-    cg_run_options o = {k, 1};
+    cg_run_options o = {k, 2}; /* two threads: the fast loops split their work */
     cg_session *s = cg_session_new(g, &o, st);
     int n_out = 0;
     assert_non_null(s);
@@ -529,6 +529,7 @@ static void test_nhwc_batch_norm_refusal(void **state)
 
 int main(void)
 {
+    cg_run_parallel_cap_grain(7); /* even small cases run split across the two threads */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unary),       cmocka_unit_test(test_binary),
         cmocka_unit_test(test_nhwc_binary), cmocka_unit_test(test_nhwc_binary_refusal),

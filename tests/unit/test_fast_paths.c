@@ -36,7 +36,7 @@ static bool sessions_agree(cg_graph *g, cg_tensor *x, bool *valid)
     cg_status st = {0};
     *valid = cg_graph_toposort(g, &st) == CG_OK && cg_graph_infer_shapes(g, NULL, &st) == CG_OK;
     for (int k = 0; *valid && k < 2; k++) {
-        cg_run_options o = {k ? CG_KERNELS_FAST : CG_KERNELS_REFERENCE, 1};
+        cg_run_options o = {k ? CG_KERNELS_FAST : CG_KERNELS_REFERENCE, 2};
         cg_session *s = cg_session_new(g, &o, &st);
         assert_non_null(s);
         if (cg_session_run(s, &in, 1, &out[k], &n_out[k], &st) != CG_OK)

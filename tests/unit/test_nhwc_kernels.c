@@ -113,7 +113,7 @@ static cg_tensor *run_graph(cg_graph *g, cg_tensor *const *x, int n_in, cg_kerne
         in[i].name = names[i];
         in[i].tensor = x[i];
     }
-    cg_run_options o = {k, 1};
+    cg_run_options o = {k, 2}; /* two threads: the NHWC kernels split their work */
     cg_session *s = cg_session_new(g, &o, &st);
     int n_out = 0;
     if (!s || cg_session_run(s, in, n_in, &out, &n_out, &st) != CG_OK) {
@@ -479,6 +479,7 @@ static int print_totals(void **state)
 
 int main(void)
 {
+    cg_run_parallel_cap_grain(7); /* even small cases run split across the two threads */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_pool_nhwc),
         cmocka_unit_test(test_average_pool_nhwc),
