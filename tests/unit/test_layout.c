@@ -63,7 +63,9 @@ static cg_graph *fast_matches_reference(cg_graph *(*build)(void), const int64_t 
         assert_int_equal(nf, nr);
         for (int i = 0; i < nf; i++) {
             assert_string_equal(of[i].name, or[i].name);
-            gb_expect_close(or[i].tensor, of[i].tensor, 1e-4);
+            cg_compare_result cmp;
+            if (!cg_tensor_compare(of[i].tensor, or[i].tensor, 1e-4, 1e-4, &cmp))
+                fail_msg("output '%s': %s", of[i].name, cmp.msg);
         }
         cg_named_tensors_free(of, nf);
         cg_named_tensors_free(or, nr);
@@ -224,6 +226,30 @@ static void test_shared_input_is_converted_once(void **state)
     cg_graph_free(g);
 }
 
+/* x -> conv -> c -> Relu -> y, and Shape(c) -> s: Shape reads only dims. */
+static cg_graph *shape_reader_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 5, 6}, NULL);
+    gb_conv3x3(g, "conv", "x", "c", 4, 2, 1);
+    gb_node(g, "relu", "Relu", "c", "y");
+    gb_node(g, "shape", "Shape", "c", "s");
+    gb_outputs(g, "y,s");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_shape_reads_the_channels_last_tensor_directly(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *g = fast_matches_reference(shape_reader_net, (const int64_t[]){1, 2, 5, 6});
+    assert_int_equal(count_op(g, "Relayout"), 2); /* x in, y out: none for Shape */
+    const cg_node *shape = producer_of(g, "s");
+    assert_true(cg_node_is_nhwc(&g->nodes[g->values[shape->inputs[0]].producer]));
+    cg_graph_free(g);
+}
+
 /* x -> conv(+ z, Relu) -> y, plain or (nhwc) with the conv stored
  * channels-last between two Relayouts, as the layout pass would leave it. */
 static cg_graph *conv_z_graph(bool nhwc)
@@ -308,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_channel_broadcast_stays_in_the_region),
         cmocka_unit_test(test_symbolic_spatial_dims_stay_nchw),
         cmocka_unit_test(test_shared_input_is_converted_once),
+        cmocka_unit_test(test_shape_reads_the_channels_last_tensor_directly),
         cmocka_unit_test(test_channels_last_conv_matches_nchw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
