@@ -4,8 +4,10 @@
 # `convgraph conform` (fast kernels) and `convgraph run --kernels reference` must
 # both match them at atol 1e-4, rtol 1e-3. Beyond the ResNet/MobileNet basics:
 # efficientnet_b0 (SiLU, squeeze-excitation), mobilenet_v3_small (HardSwish written
-# as HardSigmoid + Mul), densenet121 (BatchNorm + Relu before convs, concats).
-foreach(model resnet18 mobilenet_v2 squeezenet1_1 googlenet efficientnet_b0 mobilenet_v3_small densenet121)
+# as HardSigmoid + Mul), densenet121 (BatchNorm + Relu before convs, concats),
+# shufflenet_v2_x0_5 (channel shuffle and Slice-split branches).
+foreach(model resnet18 mobilenet_v2 squeezenet1_1 googlenet efficientnet_b0 mobilenet_v3_small densenet121
+              shufflenet_v2_x0_5)
   add_test(NAME realmodels/${model}
            COMMAND ${CG_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/realmodels/check_model.py
                    $<TARGET_FILE:convgraph> ${CMAKE_BINARY_DIR}/realmodels ${model})

@@ -61,4 +61,11 @@ cg_code cg_pass_drop_identity(cg_graph *g, cg_pass_report *rep, cg_status *st);
  * the graph is toposorted again (Z may be produced after the Conv). */
 cg_code cg_pass_fuse_conv_epilogue(cg_graph *g, cg_pass_report *rep, cg_status *st);
 
+/* Reshape [N,C,H,W] -> [N,G,C/G,H,W], Transpose (0,2,1,3,4), Reshape back to
+ * [N,C,H,W] (ShuffleNet's channel shuffle, static shapes inferred, nothing else
+ * reading the middle values) becomes one internal convgraph.ChannelShuffle
+ * node with groups G, writing the last Reshape's output (name kept). For
+ * executors (the op is convgraph's own); the graph is toposorted again. */
+cg_code cg_pass_fuse_channel_shuffle(cg_graph *g, cg_pass_report *rep, cg_status *st);
+
 #endif

@@ -26,5 +26,6 @@ CG_DECLARE_FAMILY(resize);     /* Resize, Upsample */
 CG_DECLARE_FAMILY(reduce);     /* ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
                                   ReduceL2, ReduceLogSum, ReduceLogSumExp, ReduceSumSquare */
 CG_DECLARE_FAMILY(layout);     /* convgraph.Relayout (internal: NCHW <-> NHWC storage) */
+CG_DECLARE_FAMILY(channel_shuffle); /* convgraph.ChannelShuffle (internal: ShuffleNet's shuffle) */
 
 #endif

@@ -6,7 +6,7 @@
 
 static const cg_op_def *const k_families[] = {
     cg_ops_conv, cg_ops_pool, cg_ops_norm, cg_ops_matmul, cg_ops_activation,
-    cg_ops_elementwise, cg_ops_shape, cg_ops_resize, cg_ops_reduce, cg_ops_layout,
+    cg_ops_elementwise, cg_ops_shape, cg_ops_resize, cg_ops_reduce, cg_ops_layout, cg_ops_channel_shuffle,
 };
 
 enum { MAX_OP_DEFS = 1024 };

@@ -390,15 +390,26 @@ cg_code shape_run_slice(cg_run_ctx *c)
         rc = slice_run_axes(c, in, out, first, step);
     if (rc != CG_OK || out->numel == 0)
         return rc;
-    shape_strides(in->dims, in->rank, in_strides);
-    shape_strides(out->dims, out->rank, dst);
+    /* Channels-last storage (ops.h): the same copy over the stored order
+     * [N, H, W, C], every per-axis array permuted alike. */
+    static const int nhwc_axis[4] = {0, 2, 3, 1};
+    bool nhwc = in->rank == 4 && cg_node_is_nhwc(c->node);
+    int64_t in_dims[CG_MAX_RANK], out_dims[CG_MAX_RANK], at[CG_MAX_RANK], by[CG_MAX_RANK];
     for (int a = 0; a < in->rank; a++) {
-        off += first[a] * in_strides[a];
-        /* a single element never steps, so a huge step cannot overflow */
-        src[a] = out->dims[a] > 1 ? step[a] * in_strides[a] : 0;
+        int l = nhwc ? nhwc_axis[a] : a;
+        in_dims[a] = in->dims[l];
+        out_dims[a] = out->dims[l];
+        at[a] = first[l];
+        by[a] = step[l];
     }
-    shape_copy_block(out->data, 0, dst, in->data, off, src, out->dims, out->rank,
-                     cg_dtype_size(in->dtype));
+    shape_strides(in_dims, in->rank, in_strides);
+    shape_strides(out_dims, out->rank, dst);
+    for (int a = 0; a < in->rank; a++) {
+        off += at[a] * in_strides[a];
+        /* a single element never steps, so a huge step cannot overflow */
+        src[a] = out_dims[a] > 1 ? by[a] * in_strides[a] : 0;
+    }
+    shape_copy_block(out->data, 0, dst, in->data, off, src, out_dims, out->rank, cg_dtype_size(in->dtype));
     return CG_OK;
 }
 

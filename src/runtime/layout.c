@@ -5,7 +5,7 @@
  * channels-last instead: every Conv the fast path takes NHWC, and the ops
  * around them that have NHWC kernels or do not care about the order
  * (elementwise ops on equal shapes or per-channel vectors, pools, channel
- * Concat, BatchNormalization), get cg.layout NHWC;
+ * Concat, BatchNormalization, Slice, ChannelShuffle), get cg.layout NHWC;
  * a convgraph.Relayout node converts where a region begins and ends (graph
  * inputs and outputs, ops without an NHWC kernel), once per tensor. Logical
  * shapes do not change, so shape inference and the memory plan are untouched. */
@@ -30,6 +30,8 @@ typedef enum role {
     ROLE_POOL,   /* input 0 */
     ROLE_CONCAT, /* every input, along channels */
     ROLE_BATCHNORM, /* input 0; the per-channel vectors stay */
+    ROLE_SLICE,     /* input 0; starts, ends, axes and steps stay */
+    ROLE_SHUFFLE,   /* convgraph.ChannelShuffle: input 0 */
 } role;
 
 /* Elementwise ops whose kernels compute o[e] from x[e] (further inputs being
@@ -52,8 +54,12 @@ static bool name_in(const char *op, const char *const *list, size_t n)
 
 static role role_of_op(const cg_node *n)
 {
+    if (strcmp(n->domain, CG_LAYOUT_DOMAIN) == 0 && strcmp(n->op_type, "ChannelShuffle") == 0)
+        return ROLE_SHUFFLE;
     if (n->domain[0])
         return ROLE_NONE;
+    if (strcmp(n->op_type, "Slice") == 0)
+        return ROLE_SLICE;
     if (strcmp(n->op_type, "Conv") == 0)
         return ROLE_CONV;
     if (strcmp(n->op_type, "Concat") == 0)
@@ -83,6 +89,8 @@ static bool is_data_slot(const cg_graph *g, const cg_node *n, role r, int k)
     case ROLE_UNARY:
     case ROLE_POOL:
     case ROLE_BATCHNORM:
+    case ROLE_SLICE:
+    case ROLE_SHUFFLE:
         return k == 0;
     case ROLE_BINARY:
         return float_4d(g, n->inputs[k]);
@@ -310,9 +318,11 @@ static cg_code convert_regions(cg_graph *g, const role *roles, int *n_converted,
  * with layouts by hand: converting it again would convert twice. */
 static bool laid_out(const cg_graph *g)
 {
-    for (int i = 0; i < g->n_nodes; i++)
-        if (cg_node_is_nhwc(&g->nodes[i]) || strcmp(g->nodes[i].domain, CG_LAYOUT_DOMAIN) == 0)
+    for (int i = 0; i < g->n_nodes; i++) {
+        const cg_node *n = &g->nodes[i];
+        if (cg_node_is_nhwc(n) || (strcmp(n->domain, CG_LAYOUT_DOMAIN) == 0 && strcmp(n->op_type, "Relayout") == 0))
             return true;
+    }
     return false;
 }
 

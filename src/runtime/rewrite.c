@@ -137,6 +137,9 @@ cg_code cg_session_rewrite(cg_graph *g, int *fused, cg_status *st)
      * (symbolic dims it cannot relate), the Add is simply left alone. */
     cg_status ignored = {0};
     cg_graph_infer_shapes(g, NULL, &ignored);
+    rc = cg_pass_fuse_channel_shuffle(g, NULL, st);
+    if (rc != CG_OK)
+        return rc;
     cg_pass_report rep = {0};
     rc = cg_pass_fuse_conv_epilogue(g, &rep, st);
     *fused = rep.changed;

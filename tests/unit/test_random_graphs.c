@@ -4,7 +4,7 @@
  * Relayouts, in-place elementwise nodes, the arena, two threads). Each graph
  * chains 4 to 14 random nodes (convs of several shapes and groups, pools,
  * BatchNorm, activations, SiLU, residual and per-channel Adds and Muls,
- * channel Concats, global pooling, a Flatten) over whatever earlier values fit,
+ * channel Concats, channel shuffles and Slices, global pooling, a Flatten) over whatever earlier values fit,
  * and makes the last value and some earlier ones graph outputs. Every output
  * must match within 1e-4 of its own largest magnitude. */
 #include <math.h>
@@ -204,11 +204,54 @@ static void add_global_pool(net *t, int v)
     keep(t, y, d[0], d[1], 1, 1);
 }
 
+static void int64_initializer(net *t, const char *name, int n, const int64_t *v)
+{
+    int64_t d[1] = {n};
+    gb_initializer(t->g, name, gb_tensor(CG_INT64, 1, d, v));
+}
+
+/* ShuffleNet's channel shuffle as torch.onnx writes it: Reshape, Transpose, Reshape. */
+static void add_shuffle(net *t, int v)
+{
+    const int64_t *d = t->dims[v];
+    int64_t groups = d[1] % 2 == 0 ? 2 : d[1] % 3 == 0 ? 3 : 1;
+    int64_t mid[5] = {d[0], groups, d[1] / groups, d[2], d[3]};
+    char ms[16], bs[16], m[16], tm[16], y[16], ins[40];
+    int64_initializer(t, fresh(t, "ms", ms), 5, mid);
+    int64_initializer(t, fresh(t, "bs", bs), 4, d);
+    snprintf(ins, sizeof ins, "%s,%s", t->name[v], ms);
+    gb_node(t->g, NULL, "Reshape", ins, fresh(t, "rm", m));
+    gb_attr_ints(gb_node(t->g, NULL, "Transpose", m, fresh(t, "tm", tm)), "perm", 5, (const int64_t[]){0, 2, 1, 3, 4});
+    snprintf(ins, sizeof ins, "%s,%s", tm, bs);
+    gb_node(t->g, NULL, "Reshape", ins, fresh(t, "shuf", y));
+    keep(t, y, d[0], d[1], d[2], d[3]);
+}
+
+/* A channel range, as ShuffleNet splits its branches. */
+static void add_channel_slice(net *t, int v)
+{
+    const int64_t *d = t->dims[v];
+    int64_t lo = draw(0, d[1] - 1), hi = draw(lo + 1, d[1]);
+    char st[16], en[16], ax[16], y[16], ins[64];
+    int64_initializer(t, fresh(t, "st", st), 1, &lo);
+    int64_initializer(t, fresh(t, "en", en), 1, &hi);
+    int64_initializer(t, fresh(t, "ax", ax), 1, (const int64_t[]){1});
+    snprintf(ins, sizeof ins, "%s,%s,%s,%s", t->name[v], st, en, ax);
+    gb_node(t->g, NULL, "Slice", ins, fresh(t, "slc", y));
+    keep(t, y, d[0], hi - lo, d[2], d[3]);
+}
+
 static void add_random_node(net *t)
 {
     int v = draw(0, 2) ? t->n - 1 : pick(t); /* mostly a chain, sometimes a branch */
-    switch (draw(0, 9)) {
-    case 0: case 1: case 2: add_conv(t, v); break;
+    switch (draw(0, 11)) {
+    case 10: add_shuffle(t, v); break;
+    case 11: add_channel_slice(t, v); break;
+    case 0: case 1: case 2:
+        add_conv(t, v);
+        if (draw(0, 1)) /* as real nets do: an activation right after, for the epilogue */
+            add_activation(t, t->n - 1);
+        break;
     case 3: case 4: add_activation(t, v); break;
     case 5: add_batchnorm(t, v); break;
     case 6: add_pool(t, v); break;
@@ -284,7 +327,8 @@ static void count_rewrites(const cg_graph *g, int *nhwc, int *relayouts, int *fu
     for (int i = 0; i < g->n_nodes; i++) {
         *nhwc += cg_node_is_nhwc(&g->nodes[i]);
         *relayouts += strcmp(g->nodes[i].op_type, "Relayout") == 0;
-        *fused += cg_node_attr(&g->nodes[i], "cg.activation") != NULL || g->nodes[i].n_inputs > 3;
+        bool conv = strcmp(g->nodes[i].op_type, "Conv") == 0;
+        *fused += conv && (cg_node_attr(&g->nodes[i], "cg.activation") != NULL || g->nodes[i].n_inputs > 3);
     }
 }
 
