@@ -202,7 +202,7 @@ static void choose_nodes(const cg_graph *g, role *roles)
 static int twin_value(cg_graph *g, int v, const char *suffix, cg_status *st)
 {
     char name[512];
-    snprintf(name, sizeof name, "%s/%s", g->values[v].name, suffix);
+    snprintf(name, sizeof name - 24, "%s/%s", g->values[v].name, suffix); /* room for "_N" */
     size_t len = strlen(name);
     for (int i = 1; cg_graph_find(g, name) >= 0; i++)
         snprintf(name + len, sizeof name - len, "_%d", i);

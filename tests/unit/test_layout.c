@@ -250,6 +250,38 @@ static void test_shape_reads_the_channels_last_tensor_directly(void **state)
     cg_graph_free(g);
 }
 
+/* Two convs whose outputs' names share their first 600 characters: the NHWC
+ * twins' names, cut to fit, collide and must still come out distinct. */
+static char long_name[2][640];
+
+static cg_graph *long_names_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    for (int k = 0; k < 2; k++) {
+        memset(long_name[k], 'v', 600);
+        snprintf(long_name[k] + 600, 40, "_%d", k);
+    }
+    gb_float_input(g, "x", 4, (const int64_t[]){1, 2, 4, 4}, NULL);
+    gb_conv3x3(g, "c0", "x", long_name[0], 3, 2, 1);
+    gb_conv3x3(g, "c1", "x", long_name[1], 3, 2, 5);
+    gb_node_list(g, "add", "Add", 2, (const char *[]){long_name[0], long_name[1]}, 1, (const char *[]){"s"});
+    gb_node(g, "flat", "Flatten", "s", "y");
+    gb_output(g, "y");
+    gb_output(g, long_name[0]);
+    gb_output(g, long_name[1]); /* visible: neither conv fuses the Add */
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_long_value_names_get_distinct_twins(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *g = fast_matches_reference(long_names_net, (const int64_t[]){1, 2, 4, 4});
+    assert_true(count_nhwc(g) >= 2);
+    cg_graph_free(g);
+}
+
 /* x -> conv(+ z, Relu) -> y, plain or (nhwc) with the conv stored
  * channels-last between two Relayouts, as the layout pass would leave it. */
 static cg_graph *conv_z_graph(bool nhwc)
@@ -335,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_symbolic_spatial_dims_stay_nchw),
         cmocka_unit_test(test_shared_input_is_converted_once),
         cmocka_unit_test(test_shape_reads_the_channels_last_tensor_directly),
+        cmocka_unit_test(test_long_value_names_get_distinct_twins),
         cmocka_unit_test(test_channels_last_conv_matches_nchw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
