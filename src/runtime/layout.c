@@ -173,6 +173,8 @@ static role capable(const cg_graph *g, const cg_node *n)
         return ROLE_NONE;
     if (r == ROLE_CONCAT && !concat_on_channels(n))
         return ROLE_NONE;
+    if (r == ROLE_BATCHNORM && cg_attr_int(n, "training_mode", 0) != 0)
+        return ROLE_NONE; /* batch statistics: the reference kernel's alone */
     if (r == ROLE_CONV && !cg_fast_conv_nhwc_ok(g, n))
         return ROLE_NONE;
     return r;

@@ -282,6 +282,33 @@ static void test_long_value_names_get_distinct_twins(void **state)
     cg_graph_free(g);
 }
 
+/* x -> conv -> BatchNormalization(training_mode=1) -> y: batch statistics,
+ * which only the reference kernel computes: the BatchNorm stays NCHW. */
+static cg_graph *training_bn_net(void)
+{
+    cg_graph *g = gb_graph(15);
+    gb_float_input(g, "x", 4, (const int64_t[]){2, 2, 4, 4}, NULL);
+    gb_conv3x3(g, "conv", "x", "c", 3, 2, 1);
+    static const int64_t cd[] = {3};
+    gb_seeded_weight(g, "scale", 1, cd, 2);
+    gb_seeded_weight(g, "bias", 1, cd, 3);
+    gb_seeded_weight(g, "mean", 1, cd, 4);
+    cg_tensor *var = gb_tensor(CG_FLOAT, 1, cd, (const float[]){0.5f, 1.0f, 1.5f});
+    gb_initializer(g, "var", var);
+    gb_attr_int(gb_node(g, "bn", "BatchNormalization", "c,scale,bias,mean,var", "y"), "training_mode", 1);
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_training_batchnorm_stays_nchw(void **state)
+{
+    (void)state;
+    cg_graph *g = fast_matches_reference(training_bn_net, (const int64_t[]){2, 2, 4, 4});
+    assert_false(cg_node_is_nhwc(producer_of(g, "y")));
+    cg_graph_free(g);
+}
+
 /* x -> conv(+ z, Relu) -> y, plain or (nhwc) with the conv stored
  * channels-last between two Relayouts, as the layout pass would leave it. */
 static cg_graph *conv_z_graph(bool nhwc)
@@ -368,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_shared_input_is_converted_once),
         cmocka_unit_test(test_shape_reads_the_channels_last_tensor_directly),
         cmocka_unit_test(test_long_value_names_get_distinct_twins),
+        cmocka_unit_test(test_training_batchnorm_stays_nchw),
         cmocka_unit_test(test_channels_last_conv_matches_nchw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
