@@ -26,21 +26,6 @@ typedef struct fusion {
     int out;       /* the value the fused Conv writes */
 } fusion;
 
-static bool is_op(const cg_node *n, const char *op) { return !n->domain[0] && strcmp(n->op_type, op) == 0; }
-
-/* The one node reading v, when v is not a graph output and has exactly one
- * reader that reads it once; -1 otherwise. */
-static int sole_reader(const cg_graph *g, int v)
-{
-    if (v < 0 || g->values[v].is_output || cg_graph_use_count(g, v) != 1)
-        return -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++)
-            if (g->nodes[i].inputs[k] == v)
-                return i;
-    return -1;
-}
-
 /* A float32 scalar's known contents (an initializer, or a Constant's output once
  * shapes were inferred), or dflt when the input is omitted; false when it is
  * present but not a constant float scalar. */
@@ -52,7 +37,7 @@ static bool const_scalar(const cg_graph *g, const cg_node *n, int k, float dflt,
         return true;
     const cg_value *val = &g->values[v];
     /* Other values may hold contents inferred from one run's inputs: not constants. */
-    bool constant = val->is_initializer || (val->producer >= 0 && is_op(&g->nodes[val->producer], "Constant"));
+    bool constant = val->is_initializer || (val->producer >= 0 && cg_pass_is_op(&g->nodes[val->producer], "Constant"));
     const cg_tensor *t = constant ? val->data : NULL;
     if (!t || t->dtype != CG_FLOAT || t->numel != 1)
         return false;
@@ -81,7 +66,7 @@ static bool take_activation(const cg_graph *g, int a, int v, fusion *f)
     if (n->n_inputs < 1 || n->inputs[0] != v || n->n_outputs != 1 || n->outputs[0] < 0)
         return false;
     for (size_t i = 0; i < sizeof ACTS / sizeof ACTS[0]; i++) {
-        if (!is_op(n, ACTS[i]))
+        if (!cg_pass_is_op(n, ACTS[i]))
             continue;
         bool hard_sigmoid = strcmp(ACTS[i], "HardSigmoid") == 0; /* ONNX defaults differ */
         f->alpha = cg_attr_float(n, "alpha", hard_sigmoid ? 0.2f : 0.01f);
@@ -116,9 +101,9 @@ static int other_reader(const cg_graph *g, int v, int except)
  * torch.onnx writes nn.Hardswish below opset 14). NULL for anything else. */
 static const char *gated_activation(const cg_node *n)
 {
-    if (is_op(n, "Sigmoid"))
+    if (cg_pass_is_op(n, "Sigmoid"))
         return "Swish";
-    bool hard_swish = is_op(n, "HardSigmoid") && fabsf(cg_attr_float(n, "alpha", 0.2f) - 1.0f / 6) < 1e-7f &&
+    bool hard_swish = cg_pass_is_op(n, "HardSigmoid") && fabsf(cg_attr_float(n, "alpha", 0.2f) - 1.0f / 6) < 1e-7f &&
                       cg_attr_float(n, "beta", 0.5f) == 0.5f;
     return hard_swish ? "HardSwish" : NULL;
 }
@@ -132,13 +117,13 @@ static bool take_gated(const cg_graph *g, int v, fusion *f)
         if (gated_activation(&g->nodes[i]) && g->nodes[i].n_inputs == 1 && g->nodes[i].inputs[0] == v)
             gate = i;
     int s = gate >= 0 && g->nodes[gate].n_outputs == 1 ? g->nodes[gate].outputs[0] : -1;
-    int mul = s >= 0 ? sole_reader(g, s) : -1;
+    int mul = s >= 0 ? cg_pass_sole_reader(g, s) : -1;
     if (mul < 0 || other_reader(g, v, gate) != mul)
         return false;
     const cg_node *m = &g->nodes[mul];
     bool pair = m->n_inputs == 2 && ((m->inputs[0] == v && m->inputs[1] == s) ||
                                      (m->inputs[0] == s && m->inputs[1] == v));
-    if (!is_op(m, "Mul") || !pair || m->n_outputs != 1 || m->outputs[0] < 0)
+    if (!cg_pass_is_op(m, "Mul") || !pair || m->n_outputs != 1 || m->outputs[0] < 0)
         return false;
     f->act = gate;
     f->act_mul = mul;
@@ -150,7 +135,7 @@ static bool take_gated(const cg_graph *g, int v, fusion *f)
 /* The activation reading v, alone or gated; fills f's activation fields. */
 static bool take_any_activation(const cg_graph *g, int v, fusion *f)
 {
-    int r = sole_reader(g, v);
+    int r = cg_pass_sole_reader(g, v);
     return r >= 0 ? take_activation(g, r, v, f) : take_gated(g, v, f);
 }
 
@@ -158,7 +143,7 @@ static bool take_any_activation(const cg_graph *g, int v, fusion *f)
 static bool take_add(const cg_graph *g, int a, int v, fusion *f)
 {
     const cg_node *n = &g->nodes[a];
-    if (!is_op(n, "Add") || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0)
+    if (!cg_pass_is_op(n, "Add") || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0)
         return false;
     int z = n->inputs[0] == v ? n->inputs[1] : n->inputs[1] == v ? n->inputs[0] : -1;
     if (z < 0 || z == v)
@@ -176,7 +161,7 @@ static bool take_add(const cg_graph *g, int a, int v, fusion *f)
 /* A float32 Conv with one output, not fused yet. */
 static bool fusable_conv(const cg_graph *g, const cg_node *c)
 {
-    if (!is_op(c, "Conv") || c->n_inputs < 2 || c->n_inputs > 3 || c->n_outputs != 1 || c->outputs[0] < 0)
+    if (!cg_pass_is_op(c, "Conv") || c->n_inputs < 2 || c->n_inputs > 3 || c->n_outputs != 1 || c->outputs[0] < 0)
         return false;
     if (cg_node_attr(c, "cg.activation") || c->inputs[1] < 0)
         return false;
@@ -190,7 +175,7 @@ static bool find_fusion(const cg_graph *g, int c, fusion *f)
     int y = g->nodes[c].outputs[0];
     if (take_any_activation(g, y, f))
         return true;
-    int r = sole_reader(g, y);
+    int r = cg_pass_sole_reader(g, y);
     if (r < 0 || !take_add(g, r, y, f))
         return false;
     fusion with_act = *f;
@@ -276,7 +261,7 @@ static void note_blocked(const cg_graph *g, int c, cg_pass_report *rep)
     for (int i = 0; i < g->n_nodes && !fusable_reader; i++)
         for (int k = 0; k < g->nodes[i].n_inputs; k++)
             for (size_t o = 0; o < sizeof OPS / sizeof OPS[0]; o++)
-                fusable_reader |= g->nodes[i].inputs[k] == y && is_op(&g->nodes[i], OPS[o]);
+                fusable_reader |= g->nodes[i].inputs[k] == y && cg_pass_is_op(&g->nodes[i], OPS[o]);
     if (fusable_reader && g->values[y].is_output)
         cg_pass_note(rep, g, &g->nodes[c], "not fused: its output is a graph output");
     else if (fusable_reader && readers > 1)

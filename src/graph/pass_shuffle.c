@@ -13,20 +13,6 @@
 #include "graph/graph_internal.h"
 #include "graph/pass_internal.h"
 
-static bool is_op(const cg_node *n, const char *op) { return !n->domain[0] && strcmp(n->op_type, op) == 0; }
-
-/* The one node reading v once, v not a graph output; -1 otherwise. */
-static int sole_reader(const cg_graph *g, int v)
-{
-    if (v < 0 || g->values[v].is_output || cg_graph_use_count(g, v) != 1)
-        return -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++)
-            if (g->nodes[i].inputs[k] == v)
-                return i;
-    return -1;
-}
-
 /* Value v's inferred dims when all known; false otherwise. */
 static bool static_dims(const cg_graph *g, int v, int rank, int64_t *d)
 {
@@ -59,14 +45,14 @@ static bool find_shuffle(const cg_graph *g, int r, shuffle *s)
 {
     const cg_node *n = &g->nodes[r];
     int64_t x[4], mid[5], back[4];
-    if (!is_op(n, "Reshape") || n->n_inputs < 1 || n->n_outputs != 1 || !static_dims(g, n->inputs[0], 4, x) ||
+    if (!cg_pass_is_op(n, "Reshape") || n->n_inputs < 1 || n->n_outputs != 1 || !static_dims(g, n->inputs[0], 4, x) ||
         !static_dims(g, n->outputs[0], 5, mid))
         return false;
-    int t = sole_reader(g, n->outputs[0]);
-    if (t < 0 || !is_op(&g->nodes[t], "Transpose") || !is_shuffle_perm(&g->nodes[t]) || g->nodes[t].n_outputs != 1)
+    int t = cg_pass_sole_reader(g, n->outputs[0]);
+    if (t < 0 || !cg_pass_is_op(&g->nodes[t], "Transpose") || !is_shuffle_perm(&g->nodes[t]) || g->nodes[t].n_outputs != 1)
         return false;
-    int last = sole_reader(g, g->nodes[t].outputs[0]);
-    if (last < 0 || !is_op(&g->nodes[last], "Reshape") || g->nodes[last].inputs[0] != g->nodes[t].outputs[0] ||
+    int last = cg_pass_sole_reader(g, g->nodes[t].outputs[0]);
+    if (last < 0 || !cg_pass_is_op(&g->nodes[last], "Reshape") || g->nodes[last].inputs[0] != g->nodes[t].outputs[0] ||
         g->nodes[last].n_outputs != 1 || !static_dims(g, g->nodes[last].outputs[0], 4, back))
         return false;
     bool split = mid[0] == x[0] && mid[1] * mid[2] == x[1] && mid[3] == x[2] && mid[4] == x[3];

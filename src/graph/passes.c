@@ -1,7 +1,9 @@
-/* What every converter pass shares: the report and its notes. */
+/* What every pass shares: the report and its notes, and small graph queries. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "convgraph/graph_edit.h"
 #include "graph/pass_internal.h"
 
 void cg_pass_report_free(cg_pass_report *r)
@@ -24,4 +26,17 @@ void cg_pass_note(cg_pass_report *rep, const cg_graph *g, const cg_node *n, cons
         va_end(ap);
     }
     cg_diag_add(&rep->notes, line);
+}
+
+bool cg_pass_is_op(const cg_node *n, const char *op) { return !n->domain[0] && strcmp(n->op_type, op) == 0; }
+
+int cg_pass_sole_reader(const cg_graph *g, int v)
+{
+    if (v < 0 || g->values[v].is_output || cg_graph_use_count(g, v) != 1)
+        return -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] == v)
+                return i;
+    return -1;
 }
