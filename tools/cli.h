@@ -54,6 +54,9 @@ bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out
 /* Loads the model and checks the pins against it. On failure prints the one-line
  * reason to stderr and returns NULL. */
 cg_graph *cli_load_model(const cli_args *a);
+/* The same for commands that need shapes only (shapes, check, dot): large
+ * weights that would need copying are left unread (cg_model_load_shapes_only). */
+cg_graph *cli_load_model_shapes(const cli_args *a);
 
 /* "1.82 G", "885 K", "42"; "?" for a negative (unknown) count. */
 void cli_human_count(int64_t n, char *buf, size_t len);

@@ -151,10 +151,10 @@ bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out
     return true;
 }
 
-cg_graph *cli_load_model(const cli_args *a)
+static cg_graph *load_with(const cli_args *a, cg_graph *(*load)(const char *, cg_status *))
 {
     cg_status st = {0};
-    cg_graph *g = cg_model_load(a->model, &st);
+    cg_graph *g = load(a->model, &st);
     if (!g) {
         fprintf(stderr, "%s\n", st.msg);
         return NULL;
@@ -166,6 +166,10 @@ cg_graph *cli_load_model(const cli_args *a)
     }
     return g;
 }
+
+cg_graph *cli_load_model(const cli_args *a) { return load_with(a, cg_model_load); }
+
+cg_graph *cli_load_model_shapes(const cli_args *a) { return load_with(a, cg_model_load_shapes_only); }
 
 void cli_human_count(int64_t n, char *buf, size_t len)
 {

@@ -31,7 +31,7 @@ int cmd_check(int argc, char **argv)
         help_print_check(stdout);
         return CLI_EXIT_OK;
     }
-    cg_graph *g = cli_load_model(&args);
+    cg_graph *g = cli_load_model_shapes(&args);
     if (!g)
         return CLI_EXIT_USAGE;
     cg_infer_options opt = {args.pins, args.n_pins, NULL};

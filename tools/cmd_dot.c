@@ -291,7 +291,7 @@ int cmd_dot(int argc, char **argv)
     }
     if (!output_kind(output, &kind))
         return usage_error("-o FILE must end in .dot, .gv, .svg or .png, not '%s'", output);
-    cg_graph *g = cli_load_model(&args);
+    cg_graph *g = cli_load_model_shapes(&args);
     if (!g)
         return CLI_EXIT_USAGE;
     infer_for_labels(g, &args);

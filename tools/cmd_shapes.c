@@ -309,7 +309,7 @@ int cmd_shapes(int argc, char **argv)
         help_print_shapes(stdout);
         return CLI_EXIT_OK;
     }
-    cg_graph *g = cli_load_model(&args);
+    cg_graph *g = cli_load_model_shapes(&args);
     if (!g)
         return CLI_EXIT_USAGE;
     cg_infer_options opt = {args.pins, args.n_pins, NULL};

@@ -14,6 +14,12 @@
  * cg_graph_free: replacing the file (rename, as cg_onnx_save does) is safe,
  * truncating it in place while the graph lives is not (SIGBUS on access). */
 cg_graph *cg_onnx_load(const char *path, cg_status *st);
+/* Same, for commands that need shapes, not weights (shapes, check, dot):
+ * initializers of 64 KiB and more that lie unaligned in the file (they would
+ * need a copy) are left unread — their tensors have dims but no data
+ * (cg_tensor_unloaded), which shape functions treat as unknown contents. Every
+ * check on the file, sizes included, is the same as cg_onnx_load's. */
+cg_graph *cg_onnx_load_shapes_only(const char *path, cg_status *st);
 /* Same, from memory; `source` names it in messages, `base_dir` resolves external
  * data (NULL: external data is an error). */
 cg_graph *cg_onnx_load_buffer(const void *buf, size_t len, const char *source,
@@ -30,6 +36,8 @@ cg_tensor *cg_npy_read(const char *path, cg_status *st);
 
 /* Any model: .yaml/.yml -> YAML spec, otherwise ONNX. */
 cg_graph *cg_model_load(const char *path, cg_status *st);
+/* cg_model_load with cg_onnx_load_shapes_only for ONNX files (YAML specs load whole). */
+cg_graph *cg_model_load_shapes_only(const char *path, cg_status *st);
 
 /* ---- writers: each writes PATH.tmp and renames it, so an error never leaves a
  * partial file behind ---- */

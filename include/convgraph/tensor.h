@@ -18,7 +18,8 @@ typedef struct cg_tensor {
     int64_t dims[CG_MAX_RANK];
     int64_t numel;
     size_t nbytes;
-    void *data; /* owned unless borrowed; NULL only when numel == 0 */
+    void *data; /* owned unless borrowed; NULL only when numel == 0, or when the
+                 * contents were not loaded (cg_tensor_unloaded_init) */
     bool borrowed; /* data belongs to someone else (an arena, a caller's buffer) */
 } cg_tensor;
 
@@ -32,6 +33,13 @@ void cg_tensor_free(cg_tensor *t);
  * has no elements. For executors that place tensors in a preallocated arena. */
 cg_code cg_tensor_view_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, void *data,
                             cg_status *st);
+/* Fills *t with a dtype and dims but no contents (data NULL, borrowed): what a
+ * shape-only load (cg_onnx_load_shapes_only) leaves for weights nothing reads.
+ * Only shape functions see such a tensor, and they treat its contents as
+ * unknown (cg_ctx_in_data). */
+cg_code cg_tensor_unloaded_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, cg_status *st);
+/* Whether t has elements but no contents loaded. */
+static inline bool cg_tensor_unloaded(const cg_tensor *t) { return t && t->numel > 0 && !t->data; }
 cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);
 /* Element i converted to int64 / double (any numeric dtype, float16 included). */
 int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i);

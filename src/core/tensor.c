@@ -75,6 +75,18 @@ cg_code cg_tensor_view_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_
     return CG_OK;
 }
 
+cg_code cg_tensor_unloaded_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, cg_status *st)
+{
+    int64_t numel, nbytes;
+    cg_code rc = tensor_size(dtype, rank, dims, &numel, &nbytes, st);
+    if (rc != CG_OK)
+        return rc;
+    memset(t, 0, sizeof *t);
+    tensor_set_shape(t, dtype, rank, dims, numel, nbytes);
+    t->borrowed = true;
+    return CG_OK;
+}
+
 void cg_tensor_free(cg_tensor *t)
 {
     if (t) {

@@ -16,3 +16,10 @@ cg_graph *cg_model_load(const char *path, cg_status *st)
         return cg_yaml_load(path, st);
     return cg_onnx_load(path, st);
 }
+
+cg_graph *cg_model_load_shapes_only(const char *path, cg_status *st)
+{
+    if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+        return cg_yaml_load(path, st);
+    return cg_onnx_load_shapes_only(path, st);
+}

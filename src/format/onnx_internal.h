@@ -89,6 +89,11 @@ bool cg_onnx_weights_reserve(cg_onnx_weights *w, Onnx__TensorProto *const *tenso
 /* Bytes for a tensor whose elements need `align`: in the mapping or a copy;
  * NULL when reading the file fails (or the reservation did not count them). */
 void *cg_onnx_weights_place(cg_onnx_weights *w, const uint8_t *bytes, size_t len, size_t align);
+/* For commands that need shapes, not weights (cg_onnx_load_shapes_only): from
+ * here on large payloads that would need a copy are left unread. */
+void cg_onnx_weights_shapes_only(cg_onnx_weights *w);
+/* Whether this payload is one of those: its tensor gets no data. */
+bool cg_onnx_weights_skips(const cg_onnx_weights *w, const uint8_t *bytes, size_t len, size_t align);
 /* Loading is over: closes the file, and unmaps it when no tensor points into it. */
 void cg_onnx_weights_loaded(cg_onnx_weights *w);
 /* Unmaps everything; for cg_graph.release_backing. */

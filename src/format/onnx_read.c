@@ -575,7 +575,7 @@ cg_graph *cg_onnx_load_buffer(const void *buf, size_t len, const char *source,
 
 /* The file is mapped, not read: weights stay in the page cache until something
  * reads them, and aligned ones are never copied at all. */
-cg_graph *cg_onnx_load(const char *path, cg_status *st)
+static cg_graph *load_file(const char *path, bool shapes_only, cg_status *st)
 {
     void *map;
     size_t len;
@@ -583,6 +583,8 @@ cg_graph *cg_onnx_load(const char *path, cg_status *st)
     if (cg_map_file(path, CG_ONNX_MAX_FILE_BYTES, &map, &len, &fd, st))
         return NULL;
     cg_onnx_weights *w = cg_onnx_weights_new(map, len, fd);
+    if (w && shapes_only)
+        cg_onnx_weights_shapes_only(w);
     char *dir = w ? cg_path_dirname(path) : NULL;
     cg_graph *g = dir ? load_model(map, len, path, dir, w, st) : NULL;
     if (!dir) {
@@ -592,6 +594,10 @@ cg_graph *cg_onnx_load(const char *path, cg_status *st)
     free(dir);
     return g;
 }
+
+cg_graph *cg_onnx_load(const char *path, cg_status *st) { return load_file(path, false, st); }
+
+cg_graph *cg_onnx_load_shapes_only(const char *path, cg_status *st) { return load_file(path, true, st); }
 
 /* ---- a TensorProto file on its own ---- */
 

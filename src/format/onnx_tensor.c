@@ -173,9 +173,15 @@ static cg_tensor *borrow_raw(const cg_onnx_dims *d, const cg_onnx_raw *raw,
         cg_fail(st, CG_ERR_NOMEM, "%s: %s: out of memory", src->source, src->what);
         return NULL;
     }
+    size_t align = cg_onnx_component_size(d->dtype);
+    if (d->nbytes && cg_onnx_weights_skips(raw->weights, raw->payload->data, d->nbytes, align)) {
+        cg_code rc = cg_tensor_unloaded_init(out, d->dtype, d->rank, d->dims, st);
+        if (rc != CG_OK)
+            free(out);
+        return rc == CG_OK ? out : NULL;
+    }
     void *data = NULL;
-    if (d->nbytes && !(data = cg_onnx_weights_place(raw->weights, raw->payload->data, d->nbytes,
-                                                   cg_onnx_component_size(d->dtype)))) {
+    if (d->nbytes && !(data = cg_onnx_weights_place(raw->weights, raw->payload->data, d->nbytes, align))) {
         free(out);
         cg_fail(st, CG_ERR_IO, "%s: %s: reading %zu bytes of raw_data failed", src->source,
                 src->what, d->nbytes);

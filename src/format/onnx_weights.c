@@ -27,7 +27,12 @@ struct cg_onnx_weights {
     void *block;       /* mmap'd region holding copies; NULL until reserved */
     size_t block_len;
     uint8_t *next, *limit; /* free part of the block */
+    bool shapes_only;      /* large payloads that would need a copy stay unread */
 };
+
+/* Payloads from this size up are left unread in shape-only loads: far above
+ * any shape-like vector a shape function reads, and most of a model's bytes. */
+#define SHAPES_ONLY_SKIP_BYTES ((size_t)64 << 10)
 
 cg_onnx_weights *cg_onnx_weights_new(void *map, size_t map_len, int fd)
 {
@@ -70,12 +75,19 @@ void cg_onnx_weights_release(void *weights)
     free(w);
 }
 
+void cg_onnx_weights_shapes_only(cg_onnx_weights *w) { w->shapes_only = true; }
+
 /* In the mapping and aligned for the dtype: tensors may point at it directly.
  * The mapping is private and writable, so even an in-place byte swap is safe. */
 static bool can_borrow(const cg_onnx_weights *w, const uint8_t *bytes, size_t align)
 {
     const uint8_t *map = w->map;
     return map && bytes >= map && bytes < map + w->map_len && (uintptr_t)bytes % align == 0;
+}
+
+bool cg_onnx_weights_skips(const cg_onnx_weights *w, const uint8_t *bytes, size_t len, size_t align)
+{
+    return w->shapes_only && len >= SHAPES_ONLY_SKIP_BYTES && align > 0 && !can_borrow(w, bytes, align);
 }
 
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
@@ -87,7 +99,8 @@ static size_t copy_bytes_needed(const cg_onnx_weights *w, const Onnx__TensorProt
     if (!p->present || p->len == 0 || !t->has_data_type || !cg_onnx_dtype(t->data_type, &dtype))
         return 0; /* nothing to place, or decoding fails first */
     size_t align = cg_onnx_component_size(dtype);
-    return align == 0 || can_borrow(w, p->data, align) ? 0 : round_up(p->len, COPY_ALIGN);
+    bool no_copy = align == 0 || can_borrow(w, p->data, align) || cg_onnx_weights_skips(w, p->data, p->len, align);
+    return no_copy ? 0 : round_up(p->len, COPY_ALIGN);
 }
 
 bool cg_onnx_weights_reserve(cg_onnx_weights *w, Onnx__TensorProto *const *tensors,

@@ -27,7 +27,7 @@ cg_value *cg_ctx_out(const cg_infer_ctx *c, int i)
 const cg_tensor *cg_ctx_in_data(const cg_infer_ctx *c, int i)
 {
     const cg_value *v = cg_ctx_in(c, i);
-    return v ? v->data : NULL;
+    return v && !cg_tensor_unloaded(v->data) ? v->data : NULL; /* not loaded: unknown */
 }
 
 bool cg_ctx_in_dimvals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int max)
@@ -35,7 +35,7 @@ bool cg_ctx_in_dimvals(const cg_infer_ctx *c, int i, cg_dim *out, int *n, int ma
     const cg_value *v = cg_ctx_in(c, i);
     if (!v)
         return false;
-    const cg_tensor *t = v->data; /* known contents are exact: prefer them */
+    const cg_tensor *t = cg_tensor_unloaded(v->data) ? NULL : v->data; /* known contents are exact: prefer them */
     if (t && cg_dtype_is_int(t->dtype) && t->rank <= 1 && t->numel <= max) {
         for (int64_t k = 0; k < t->numel; k++)
             out[k] = cg_dim_of_i64(c->g->pool, cg_tensor_get_i64(t, k));

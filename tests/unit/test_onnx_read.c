@@ -1123,6 +1123,58 @@ static void test_weights_aligned_in_place_or_copied(void **state)
     cg_onnx_stripped_free(&s);
 }
 
+/* A shape-only load (shapes, check, dot) leaves large weights that would need a
+ * copy unread: dims kept, no data, unknown contents to shape functions; aligned
+ * ones are in place as in a full load, small ones are read (a Reshape's shape
+ * here), and inference gets the same shapes. */
+static void test_shapes_only_load_leaves_large_copies_unread(void **state)
+{
+    (void)state;
+    enum { N = 4, BIG = 20000 }; /* 80 KB each, over the 64 KiB line */
+    Onnx__ModelProto *m = model(8, "", 13);
+    const char *names[N] = {"w", "w1", "w12", "w123"}; /* name lengths shift the offsets */
+    for (int i = 0; i < N; i++)
+        APPEND(m->graph->initializer, m->graph->n_initializer, raw_floats(names[i], BIG, (float)i));
+    static int64_t shape[] = {100, 200};
+    Onnx__TensorProto *sh = tensor("shape", CG_INT64, 1, (int64_t[]){2});
+    sh->has_raw_data = 1;
+    sh->raw_data.len = sizeof shape;
+    sh->raw_data.data = (uint8_t *)shape;
+    APPEND(m->graph->initializer, m->graph->n_initializer, sh);
+    APPEND(m->graph->node, m->graph->n_node, node("r", "Reshape", 2, (const char *[]){"w", "shape"}, 1,
+                                                 (const char *[]){"y"}));
+    APPEND(m->graph->output, m->graph->n_output, value_info("y", CG_FLOAT, -1, NULL));
+    size_t len;
+    uint8_t *buf = pack(&m->base, &len);
+    write_temp(buf, len);
+    cg_status st;
+    cg_graph *full = cg_onnx_load(tmp_path, &st), *lean = cg_onnx_load_shapes_only(tmp_path, &st);
+    unlink(tmp_path);
+    assert_non_null(full);
+    assert_non_null(lean);
+    int unread = 0, in_place = 0;
+    for (int i = 0; i < N; i++) {
+        const cg_tensor *f = value(full, names[i])->data, *l = value(lean, names[i])->data;
+        assert_int_equal(l->numel, BIG);
+        assert_non_null(f->data);
+        if (cg_tensor_unloaded(l))
+            unread++;
+        else
+            in_place += l->data == f->data || memcmp(l->data, f->data, f->nbytes) == 0;
+    }
+    assert_true(unread > 0 && in_place > 0); /* the names above give both kinds */
+    assert_false(cg_tensor_unloaded(value(lean, "shape")->data));
+    for (int k = 0; k < 2; k++) {
+        cg_graph *g = k ? lean : full;
+        assert_int_equal(cg_graph_infer_shapes(g, NULL, &st), CG_OK);
+        char shape_text[64];
+        cg_shape_format(&value(g, "y")->shape, shape_text, sizeof shape_text);
+        assert_string_equal(shape_text, "[100,200]");
+    }
+    cg_graph_free(full);
+    cg_graph_free(lean);
+}
+
 /* A file's raw_data is checked against dims as a buffer's is. */
 static void test_file_raw_data_must_match_dims(void **state)
 {
@@ -1180,6 +1232,7 @@ int main(void)
         cmocka_unit_test_teardown(test_strip_declines_malformed_bytes, arena_teardown),
         cmocka_unit_test_teardown(test_graph_given_twice_still_loads, arena_teardown),
         cmocka_unit_test_teardown(test_weights_aligned_in_place_or_copied, arena_teardown),
+        cmocka_unit_test_teardown(test_shapes_only_load_leaves_large_copies_unread, arena_teardown),
         cmocka_unit_test_teardown(test_file_raw_data_must_match_dims, arena_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
