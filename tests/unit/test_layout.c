@@ -309,6 +309,49 @@ static void test_training_batchnorm_stays_nchw(void **state)
     cg_graph_free(g);
 }
 
+/* small_net with a symbolic batch: the region is planned once (the probe takes
+ * N as 1) and must hold for every batch a session then runs, empty included. */
+static cg_graph *batch_net(void)
+{
+    cg_graph *g = gb_graph(13);
+    gb_float_input(g, "x", 4, (const int64_t[]){-1, 3, 9, 9}, (const char *const[]){"N", "", "", ""});
+    gb_conv3x3(g, "conv1", "x", "c1", 8, 3, 1);
+    gb_node(g, "relu", "Relu", "c1", "r1");
+    cg_node *mp = gb_node(g, "pool", "MaxPool", "r1", "p");
+    gb_attr_ints_csv(mp, "kernel_shape", "3,3");
+    gb_attr_ints_csv(mp, "strides", "2,2");
+    gb_conv3x3(g, "conv2", "p", "c2", 8, 8, 3);
+    gb_node(g, "add", "Add", "c2,p", "s");
+    gb_node(g, "gap", "GlobalAveragePool", "s", "gp");
+    gb_node(g, "flat", "Flatten", "gp", "y");
+    gb_output(g, "y");
+    gb_sort_and_infer(g);
+    return g;
+}
+
+static void test_symbolic_batch_runs_every_batch(void **state)
+{
+    (void)state;
+    skip_without_fast_conv();
+    cg_graph *gf = batch_net(), *gr = batch_net();
+    cg_session *f = gb_session(gf, CG_KERNELS_FAST), *r = gb_session(gr, CG_KERNELS_REFERENCE);
+    assert_true(count_nhwc(gf) >= 3);
+    static const int64_t batches[] = {1, 3, 0, 2, 1};
+    for (size_t i = 0; i < sizeof batches / sizeof batches[0]; i++) {
+        int64_t dims[4] = {batches[i], 3, 9, 9};
+        int nf, nr;
+        cg_named_tensor *of = gb_session_run_x(f, 4, dims, (int)i, &nf), *or = gb_session_run_x(r, 4, dims, (int)i, &nr);
+        assert_int_equal(of[0].tensor->dims[0], batches[i]);
+        gb_expect_close(or[0].tensor, of[0].tensor, 1e-4);
+        cg_named_tensors_free(of, nf);
+        cg_named_tensors_free(or, nr);
+    }
+    cg_session_free(f);
+    cg_session_free(r);
+    cg_graph_free(gf);
+    cg_graph_free(gr);
+}
+
 /* x -> conv(+ z, Relu) -> y, plain or (nhwc) with the conv stored
  * channels-last between two Relayouts, as the layout pass would leave it. */
 static cg_graph *conv_z_graph(bool nhwc)
@@ -396,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_shape_reads_the_channels_last_tensor_directly),
         cmocka_unit_test(test_long_value_names_get_distinct_twins),
         cmocka_unit_test(test_training_batchnorm_stays_nchw),
+        cmocka_unit_test(test_symbolic_batch_runs_every_batch),
         cmocka_unit_test(test_channels_last_conv_matches_nchw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
