@@ -511,13 +511,13 @@ static cg_code conv_reference(cg_run_ctx *c, conv_run *r, bool transpose)
 }
 
 /* A channels-last copy of t (to_nhwc) or the reverse, rank 4; NULL with st set. */
-static cg_tensor *relayout_copy(const cg_tensor *t, bool to_nhwc, cg_status *st)
+static cg_tensor *relayout_copy(const cg_run_ctx *c, const cg_tensor *t, bool to_nhwc, cg_status *st)
 {
     if (!t)
         return NULL;
     cg_tensor *r = cg_tensor_new(t->dtype, t->rank, t->dims, st);
     if (r)
-        cg_relayout_data(t->data, r->data, t->dims, cg_dtype_size(t->dtype), to_nhwc);
+        cg_relayout_data(c, t->data, r->data, t->dims, cg_dtype_size(t->dtype), to_nhwc);
     return r;
 }
 
@@ -532,7 +532,7 @@ static cg_code conv_reference_nhwc(cg_run_ctx *c, conv_run *r)
     const cg_tensor *ins[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < c->n_in && i < 4; i++)
         ins[i] = c->in[i];
-    cg_tensor *xn = relayout_copy(x, false, c->st), *zn = relayout_copy(r->ep.z, false, c->st);
+    cg_tensor *xn = relayout_copy(c, x, false, c->st), *zn = relayout_copy(c, r->ep.z, false, c->st);
     cg_tensor *yn = cg_tensor_new(y->dtype, y->rank, y->dims, c->st);
     cg_code rc = xn && yn && (zn || !r->ep.z) ? CG_OK : c->st->code;
     if (rc == CG_OK) {
@@ -547,7 +547,7 @@ static cg_code conv_reference_nhwc(cg_run_ctx *c, conv_run *r)
         rc = conv_reference(&sub, r, false);
     }
     if (rc == CG_OK)
-        cg_relayout_data(yn->data, y->data, y->dims, cg_dtype_size(y->dtype), true);
+        cg_relayout_data(c, yn->data, y->data, y->dims, cg_dtype_size(y->dtype), true);
     cg_tensor_free(xn);
     cg_tensor_free(zn);
     cg_tensor_free(yn);

@@ -16,8 +16,9 @@
 /* ---- relayout.c ---- */
 
 /* The rank-4 tensor of logical dims `dims` and element size es at src, stored
- * NCHW, written to dst channels-last (to_nhwc), or the reverse. */
-void cg_relayout_data(const void *src, void *dst, const int64_t *dims, size_t es, bool to_nhwc);
+ * NCHW, written to dst channels-last (to_nhwc), or the reverse; on c's threads. */
+void cg_relayout_data(const cg_run_ctx *c, const void *src, void *dst, const int64_t *dims, size_t es,
+                      bool to_nhwc);
 
 /* ---- pool_nhwc.c: float32, rank 4, the geometry of cg_run_window_get ---- */
 

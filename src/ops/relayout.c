@@ -84,19 +84,59 @@ static void transpose_tile(const void *src, void *dst, int64_t rows, int64_t col
     }
 }
 
-/* Cache-blocked: each tile reads and writes a few lines per row of itself. */
-static void transpose(const void *src, void *dst, int64_t rows, int64_t cols, size_t es)
+/* Cache-blocked: each tile reads and writes a few lines per row of itself.
+ * Rows [r0, r1) of the rows x cols source only (a thread's share). */
+static void transpose_rows(const void *src, void *dst, int64_t rows, int64_t cols, size_t es, int64_t r0,
+                           int64_t r1)
 {
-    if (rows == 1 || cols == 1) { /* the same bytes in both orders */
-        memcpy(dst, src, (size_t)(rows * cols) * es);
-        return;
-    }
-    for (int64_t i0 = 0; i0 < rows; i0 += RELAYOUT_TILE) {
-        int64_t i1 = i0 + RELAYOUT_TILE < rows ? i0 + RELAYOUT_TILE : rows;
+    for (int64_t i0 = r0; i0 < r1; i0 += RELAYOUT_TILE) {
+        int64_t i1 = i0 + RELAYOUT_TILE < r1 ? i0 + RELAYOUT_TILE : r1;
         for (int64_t j0 = 0; j0 < cols; j0 += RELAYOUT_TILE) {
             int64_t j1 = j0 + RELAYOUT_TILE < cols ? j0 + RELAYOUT_TILE : cols;
             transpose_tile(src, dst, rows, cols, i0, i1, j0, j1, es);
         }
+    }
+}
+
+/* Columns [c0, c1) only: the share when the source has few rows (an image's
+ * 3 channels). */
+static void transpose_cols(const void *src, void *dst, int64_t rows, int64_t cols, size_t es, int64_t c0,
+                           int64_t c1)
+{
+    for (int64_t j0 = c0; j0 < c1; j0 += RELAYOUT_TILE) {
+        int64_t j1 = j0 + RELAYOUT_TILE < c1 ? j0 + RELAYOUT_TILE : c1;
+        for (int64_t i0 = 0; i0 < rows; i0 += RELAYOUT_TILE) {
+            int64_t i1 = i0 + RELAYOUT_TILE < rows ? i0 + RELAYOUT_TILE : rows;
+            transpose_tile(src, dst, rows, cols, i0, i1, j0, j1, es);
+        }
+    }
+}
+
+/* Every image's rows x cols transpose, split in stripes of tiles along the
+ * longer side: item q is image q / stripes, stripe q % stripes. */
+typedef struct relayout_job {
+    const unsigned char *src;
+    unsigned char *dst;
+    int64_t rows, cols, stripes;
+    size_t es;
+    bool by_rows;
+} relayout_job;
+
+static void relayout_stripes(void *arg, int chunk, int64_t lo, int64_t hi)
+{
+    const relayout_job *j = arg;
+    size_t image = (size_t)(j->rows * j->cols) * j->es;
+    int64_t extent = j->by_rows ? j->rows : j->cols;
+    (void)chunk;
+    for (int64_t q = lo; q < hi; q++) {
+        int64_t n = q / j->stripes, s0 = q % j->stripes * RELAYOUT_TILE;
+        int64_t s1 = s0 + RELAYOUT_TILE < extent ? s0 + RELAYOUT_TILE : extent;
+        const unsigned char *from = j->src + (size_t)n * image;
+        unsigned char *to = j->dst + (size_t)n * image;
+        if (j->by_rows)
+            transpose_rows(from, to, j->rows, j->cols, j->es, s0, s1);
+        else
+            transpose_cols(from, to, j->rows, j->cols, j->es, s0, s1);
     }
 }
 
@@ -113,21 +153,26 @@ static cg_code run_relayout(cg_run_ctx *c)
     if (x->rank != 4 || es == 0 || y->dtype != x->dtype || y->numel != x->numel)
         return cg_run_fail(c, CG_ERR_INVALID, "input (%s, rank %d) and output must be one "
                            "fixed-size dtype of rank 4", cg_dtype_name(x->dtype), x->rank);
-    cg_relayout_data(x->data, y->data, x->dims, es, to_nhwc);
+    cg_relayout_data(c, x->data, y->data, x->dims, es, to_nhwc);
     return CG_OK;
 }
 
-void cg_relayout_data(const void *src, void *dst, const int64_t *dims, size_t es, bool to_nhwc)
+void cg_relayout_data(const cg_run_ctx *c, const void *src, void *dst, const int64_t *dims, size_t es,
+                      bool to_nhwc)
 {
-    int64_t ch = dims[1], pixels = dims[2] * dims[3], image = ch * pixels;
-    for (int64_t n = 0; n < dims[0]; n++) {
-        const unsigned char *from = (const unsigned char *)src + (size_t)(n * image) * es;
-        unsigned char *to = (unsigned char *)dst + (size_t)(n * image) * es;
-        if (to_nhwc)
-            transpose(from, to, ch, pixels, es);
-        else
-            transpose(from, to, pixels, ch, es);
+    int64_t ch = dims[1], pixels = dims[2] * dims[3];
+    int64_t rows = to_nhwc ? ch : pixels, cols = to_nhwc ? pixels : ch;
+    if (dims[0] * rows * cols == 0)
+        return; /* nothing to move (and no pointers to pass memcpy) */
+    if (rows == 1 || cols == 1) { /* the same bytes in both orders */
+        memcpy(dst, src, (size_t)(dims[0] * ch * pixels) * es);
+        return;
     }
+    bool by_rows = rows >= cols;
+    int64_t extent = by_rows ? rows : cols, stripes = (extent + RELAYOUT_TILE - 1) / RELAYOUT_TILE;
+    relayout_job j = {src, dst, rows, cols, stripes, es, by_rows};
+    int64_t stripe_items = RELAYOUT_TILE * (by_rows ? cols : rows);
+    cg_run_parallel(c, dims[0] * stripes, 1 + 16384 / stripe_items, relayout_stripes, &j);
 }
 
 const cg_op_def cg_ops_layout[] = {
