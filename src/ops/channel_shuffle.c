@@ -94,6 +94,8 @@ static cg_code run_channel_shuffle(cg_run_ctx *c)
     if (groups < 1 || x->dims[1] % groups != 0)
         return cg_run_fail(c, CG_ERR_INVALID, "%lld channels do not split into %lld groups",
                            (long long)x->dims[1], (long long)groups);
+    if (x->numel == 0)
+        return CG_OK; /* empty planes: nothing to copy (and no data pointers) */
     int64_t pixels = x->dims[2] * x->dims[3];
     shuffle_job j = {x->data, y->data, groups, x->dims[1] / groups, pixels, es};
     if (nhwc)
