@@ -210,7 +210,7 @@ static void test_shared_input_is_converted_once(void **state)
     (void)state;
     skip_without_fast_conv();
     cg_graph *g = fast_matches_reference(residual_input_net, (const int64_t[]){1, 4, 5, 5});
-    /* x once to NHWC (X and Z of the conv), s back for the output and... */
+    /* x once to NHWC (the conv's X and its residual Z), s back for the output */
     const cg_node *conv = NULL;
     for (int i = 0; i < g->n_nodes; i++)
         if (strcmp(g->nodes[i].op_type, "Conv") == 0)
