@@ -261,28 +261,27 @@ static cg_code convert_node(cg_graph *g, int i, role r, int *twin, cg_status *st
     return cg_node_set_string(&g->nodes[i], "cg.layout", "NHWC", st);
 }
 
-/* Values the converted nodes no longer write in NCHW, but something still
- * reads (or the caller gets as an output): converted back once. */
 /* Shape and Size read only the logical dims, which the NHWC twin shares:
- * they read the twin, and need no conversion back. */
-static void move_dims_readers(cg_graph *g, int v, int twin)
+ * they read the twin of a region's value, and need no conversion back. */
+static void move_dims_readers(cg_graph *g, const int *produced_by_region, int n_values, const int *twin)
 {
     for (int i = 0; i < g->n_nodes; i++) {
         cg_node *n = &g->nodes[i];
         bool dims_only = !n->domain[0] && (strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0);
-        if (dims_only && n->n_inputs > 0 && n->inputs[0] == v)
-            n->inputs[0] = twin;
+        int v = n->n_inputs > 0 ? n->inputs[0] : -1;
+        if (dims_only && v >= 0 && v < n_values && produced_by_region[v])
+            n->inputs[0] = twin[v];
     }
 }
 
+/* Values the converted nodes no longer write in NCHW, but something still
+ * reads (or the caller gets as an output): converted back once. */
 static cg_code restore_nchw(cg_graph *g, const int *produced_by_region, int n_values, const int *twin,
                             cg_status *st)
 {
+    move_dims_readers(g, produced_by_region, n_values, twin);
     for (int v = 0; v < n_values; v++) {
-        if (!produced_by_region[v])
-            continue;
-        move_dims_readers(g, v, twin[v]);
-        if (cg_graph_use_count(g, v) == 0 && !g->values[v].is_output)
+        if (!produced_by_region[v] || (cg_graph_use_count(g, v) == 0 && !g->values[v].is_output))
             continue;
         cg_code rc = add_relayout(g, twin[v], v, "NCHW", st);
         if (rc != CG_OK)
