@@ -214,10 +214,10 @@ static cg_code kernel_axes(cg_run_ctx *c, int rank, bool reduced[CG_MAX_RANK])
 }
 
 /* Maps every input element to its output element: the output, viewed with the
- * reduced dims kept as 1, broadcasts onto the input. */
-static cg_code map_to_output(cg_run_ctx *c, const cg_tensor *x, const cg_tensor *y, cg_bcast *map, bool *any)
+ * reduced dims kept as 1, broadcasts onto the input. reduced[] gets the axes. */
+static cg_code map_to_output(cg_run_ctx *c, const cg_tensor *x, const cg_tensor *y, cg_bcast *map,
+                             bool reduced[CG_MAX_RANK], bool *any)
 {
-    bool reduced[CG_MAX_RANK];
     int64_t kept[CG_MAX_RANK], numel = 1;
     cg_code rc = kernel_axes(c, x->rank, reduced);
     if (rc != CG_OK)
@@ -359,12 +359,11 @@ static cg_code reduce_int(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_t
  * (global pooling written as ReduceMean over H and W): each output element
  * reduces one contiguous run of the input, in double as the reference does,
  * without its per-element index mapping. False when the case is another. */
-static bool reduce_trailing_f32(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_tensor *y)
+static bool reduce_trailing_f32(cg_run_ctx *c, reduce_kind k, const cg_tensor *x, cg_tensor *y,
+                                const bool *reduced)
 {
-    bool reduced[CG_MAX_RANK];
     bool kind_ok = k == RED_SUM || k == RED_MEAN || k == RED_MAX || k == RED_MIN;
-    if (c->opts->kernels != CG_KERNELS_FAST || x->dtype != CG_FLOAT || !kind_ok || y->numel == 0 ||
-        kernel_axes(c, x->rank, reduced) != CG_OK)
+    if (c->opts->kernels != CG_KERNELS_FAST || x->dtype != CG_FLOAT || !kind_ok || y->numel == 0)
         return false;
     int first = x->rank;
     while (first > 0 && reduced[first - 1])
@@ -402,7 +401,8 @@ static cg_code run_reduce(cg_run_ctx *c)
     if (!is_float && x->dtype != CG_INT32 && x->dtype != CG_INT64)
         return cg_run_fail(c, CG_ERR_UNSUPPORTED, "%s inputs are not supported", cg_dtype_name(x->dtype));
     bool any_reduced;
-    cg_code rc = map_to_output(c, x, y, &map, &any_reduced);
+    bool reduced[CG_MAX_RANK];
+    cg_code rc = map_to_output(c, x, y, &map, reduced, &any_reduced);
     if (rc != CG_OK || y->numel == 0)
         return rc;
     /* noop_with_empty_axes=1 and no axes: "the output tensor would be equivalent to
@@ -411,7 +411,7 @@ static cg_code run_reduce(cg_run_ctx *c)
         cg_bcast_copy(y, x, &map);
         return CG_OK;
     }
-    if (reduce_trailing_f32(c, k, x, y))
+    if (reduce_trailing_f32(c, k, x, y, reduced))
         return CG_OK;
     return is_float ? reduce_float(c, k, x, y, &map) : reduce_int(c, k, x, y, &map);
 }
