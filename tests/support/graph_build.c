@@ -368,3 +368,47 @@ cg_named_tensor *gb_session_run_x(cg_session *s, int rank, const int64_t *dims, 
     cg_tensor_free(x);
     return outs;
 }
+
+static cg_session *session_on(cg_graph *g, cg_kernel_choice k, int threads)
+{
+    cg_run_options o = {k, threads};
+    cg_status st = {0};
+    cg_session *s = cg_session_new(g, &o, &st);
+    if (!s)
+        fail_msg("%s", st.msg);
+    return s;
+}
+
+static void expect_same_outputs(const cg_named_tensor *got, int n_got, const cg_named_tensor *want, int n_want,
+                                double tol)
+{
+    assert_int_equal(n_got, n_want);
+    for (int i = 0; i < n_got; i++) {
+        assert_string_equal(got[i].name, want[i].name);
+        cg_compare_result cmp;
+        if (!cg_tensor_compare(got[i].tensor, want[i].tensor, tol, tol, &cmp))
+            fail_msg("output '%s': %s", got[i].name, cmp.msg);
+    }
+}
+
+cg_graph *gb_fast_vs_reference(cg_graph *(*build)(void), int rank, const int64_t *const *dims, int n_dims,
+                               int threads, double tol, cg_graph **ref)
+{
+    cg_graph *gf = build(), *gr = build();
+    cg_session *f = session_on(gf, CG_KERNELS_FAST, threads), *r = session_on(gr, CG_KERNELS_REFERENCE, threads);
+    for (int round = 0; round < 2 * n_dims; round++) {
+        int nf, nr;
+        cg_named_tensor *of = gb_session_run_x(f, rank, dims[round % n_dims], round, &nf);
+        cg_named_tensor *or = gb_session_run_x(r, rank, dims[round % n_dims], round, &nr);
+        expect_same_outputs(of, nf, or, nr, tol);
+        cg_named_tensors_free(of, nf);
+        cg_named_tensors_free(or, nr);
+    }
+    cg_session_free(f);
+    cg_session_free(r);
+    if (ref)
+        *ref = gr;
+    else
+        cg_graph_free(gr);
+    return gf;
+}

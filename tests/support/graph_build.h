@@ -121,6 +121,15 @@ cg_session *gb_session(cg_graph *g, cg_kernel_choice k);
 /* Runs s on input "x" of the given dims (data from seed); returns every output. */
 cg_named_tensor *gb_session_run_x(cg_session *s, int rank, const int64_t *dims, int seed, int *n_out);
 
+/* Builds the graph twice, runs a FAST and a REFERENCE session (on `threads`
+ * threads) on input "x" of each dims set in turn, twice over, seeded by the
+ * round, and requires every output pair to have one name and to agree within
+ * tol absolute + tol relative (cg_tensor_compare: any dtype). Returns the FAST
+ * session's graph, rewritten, for the caller to inspect and free; the
+ * REFERENCE one goes to *ref when ref is not NULL, else is freed. */
+cg_graph *gb_fast_vs_reference(cg_graph *(*build)(void), int rank, const int64_t *const *dims, int n_dims,
+                               int threads, double tol, cg_graph **ref);
+
 /* ---- comparing tensors ---- */
 
 /* t has exactly these dims. */

@@ -96,35 +96,15 @@ static const cg_node *node_running(const cg_graph *g, const char *op)
     return NULL;
 }
 
-/* A FAST and a REFERENCE session on separate copies; every output equal
- * (within float rounding: the convs run different kernels); in the FAST one,
- * `op` ran channels-last. */
+/* A FAST and a REFERENCE session on two threads agree on every output (within
+ * float rounding: the convs run different kernels); in the FAST one, `op` ran
+ * channels-last. */
 static void fast_matches_reference(cg_graph *(*build)(void), const int64_t *x_dims, const char *op)
 {
-    cg_graph *gf = build(), *gr = build();
-    cg_tensor *x = gb_tensor(CG_FLOAT, 4, x_dims, NULL);
-    gb_fill_seeded(x, (int)draw(1, 99));
-    cg_named_tensor *out[2];
-    int n[2];
-    for (int k = 0; k < 2; k++) {
-        cg_run_options o = {k ? CG_KERNELS_REFERENCE : CG_KERNELS_FAST, 2};
-        cg_status st = {0};
-        cg_session *s = cg_session_new(k ? gr : gf, &o, &st);
-        cg_named_tensor in = {"x", x};
-        if (!s || cg_session_run(s, &in, 1, &out[k], &n[k], &st) != CG_OK)
-            fail_msg("%s", st.msg);
-        cg_session_free(s);
-    }
+    cg_graph *gf = gb_fast_vs_reference(build, 4, (const int64_t *const[]){x_dims}, 1, 2, 1e-5, NULL);
     if (cg_fast_conv_available())
         assert_true(cg_node_is_nhwc(node_running(gf, op)));
-    assert_int_equal(n[0], n[1]);
-    for (int i = 0; i < n[0]; i++)
-        gb_expect_close(out[1][i].tensor, out[0][i].tensor, 1e-5);
-    cg_named_tensors_free(out[0], n[0]);
-    cg_named_tensors_free(out[1], n[1]);
-    cg_tensor_free(x);
     cg_graph_free(gf);
-    cg_graph_free(gr);
 }
 
 /* The case drawn for the builders below. */
