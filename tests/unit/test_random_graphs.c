@@ -68,6 +68,16 @@ static void keep(net *t, const char *name, int64_t n, int64_t c, int64_t h, int6
     memcpy(t->dims[t->n++], d, sizeof d);
 }
 
+/* Keeps `name` with the dims shape inference gives it (windowed ops: the
+ * padding rules are src/graph/padding.c's, not this test's to restate). */
+static void keep_inferred(net *t, const char *name)
+{
+    gb_sort_and_infer(t->g);
+    const cg_shape *sh = &gb_find(t->g, name)->shape;
+    assert_int_equal(sh->rank, 4);
+    keep(t, name, sh->d[0].v, sh->d[1].v, sh->d[2].v, sh->d[3].v);
+}
+
 static int pick(const net *t) { return (int)draw(0, t->n - 1); }
 
 /* Conv: 1x1, 3x3 or 5x5, stride 1 or 2, SAME_UPPER or explicit pads, groups 1
@@ -92,18 +102,12 @@ static void add_conv(net *t, int v)
     gb_attr_ints(n, "kernel_shape", 2, (const int64_t[]){k, k});
     gb_attr_ints(n, "strides", 2, (const int64_t[]){s, s});
     gb_attr_int(n, "group", group);
-    int64_t h, wd;
-    if (draw(0, 1)) {
+    int64_t p = k / 2;
+    if (draw(0, 1))
         gb_attr_str(n, "auto_pad", "SAME_UPPER");
-        h = (d[2] + s - 1) / s;
-        wd = (d[3] + s - 1) / s;
-    } else {
-        int64_t p = k / 2;
+    else
         gb_attr_ints(n, "pads", 4, (const int64_t[]){p, p, p, p});
-        h = (d[2] + 2 * p - k) / s + 1;
-        wd = (d[3] + 2 * p - k) / s + 1;
-    }
-    keep(t, y, d[0], m, h, wd);
+    keep_inferred(t, y);
 }
 
 static void add_activation(net *t, int v)
@@ -159,7 +163,7 @@ static void add_pool(net *t, int v)
     cg_node *n = gb_node(t->g, NULL, max ? "MaxPool" : "AveragePool", t->name[v], fresh(t, "pool", y));
     gb_attr_ints(n, "kernel_shape", 2, (const int64_t[]){k, k});
     gb_attr_ints(n, "strides", 2, (const int64_t[]){s, s});
-    keep(t, y, d[0], d[1], (d[2] - k) / s + 1, (d[3] - k) / s + 1);
+    keep_inferred(t, y);
 }
 
 /* v + (or *) another value of its shape, or a per-channel vector, or a scalar. */
