@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,11 +76,6 @@ void help_print_convert(FILE *out)
 
 
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
 
 /* ---- options: ours are taken out of argv; the shared parser reads the rest ---- */
 
@@ -172,9 +166,9 @@ static const char *options_problem(convert_options *o)
 {
     if (!o->output)
         return "missing -o OUT";
-    if (has_suffix(o->output, ".onnx"))
+    if (cg_path_has_suffix(o->output, ".onnx"))
         o->out_format = FORMAT_ONNX;
-    else if (has_suffix(o->output, ".yaml") || has_suffix(o->output, ".yml"))
+    else if (cg_path_is_yaml(o->output))
         o->out_format = FORMAT_YAML;
     else
         return "OUT must end in .onnx, .yaml or .yml";
@@ -637,7 +631,7 @@ static void conversion_free(conversion *c)
  * likely a typo than a custom op to carry along (ONNX models keep theirs). */
 static bool yaml_ops_known(const cg_graph *g, const char *path)
 {
-    if (!has_suffix(path, ".yaml") && !has_suffix(path, ".yml"))
+    if (!cg_path_is_yaml(path))
         return true;
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i].def)

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,21 +43,16 @@ void help_print_dot(FILE *out)
           out);
 }
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
 
 static bool output_kind(const char *path, dot_output *kind)
 {
     if (!path)
         *kind = DOT_STDOUT;
-    else if (has_suffix(path, ".dot") || has_suffix(path, ".gv"))
+    else if (cg_path_has_suffix(path, ".dot") || cg_path_has_suffix(path, ".gv"))
         *kind = DOT_FILE;
-    else if (has_suffix(path, ".svg"))
+    else if (cg_path_has_suffix(path, ".svg"))
         *kind = DOT_SVG;
-    else if (has_suffix(path, ".png"))
+    else if (cg_path_has_suffix(path, ".png"))
         *kind = DOT_PNG;
     else
         return false;

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "convgraph/format.h"
@@ -132,17 +131,11 @@ static bool plan_inputs(run_plan *p)
 
 /* ---- input tensors ---- */
 
-static bool has_extension(const char *path, const char *ext)
-{
-    size_t n = strlen(path), e = strlen(ext);
-    return n > e && strcasecmp(path + n - e, ext) == 0;
-}
-
 static cg_tensor *read_tensor_file(const char *path, cg_status *st)
 {
-    if (has_extension(path, ".npy"))
+    if (cg_path_has_suffix(path, ".npy"))
         return cg_npy_read(path, st);
-    if (has_extension(path, ".pb"))
+    if (cg_path_has_suffix(path, ".pb"))
         return cg_onnx_read_tensor(path, st);
     cg_fail(st, CG_ERR_IO, "%s: unknown tensor file type (want .npy or .pb)", path);
     return NULL;

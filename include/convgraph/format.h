@@ -35,6 +35,11 @@ cg_graph *cg_yaml_load(const char *path, cg_status *st);
 cg_tensor *cg_npy_read(const char *path, cg_status *st);
 
 /* Any model: .yaml/.yml -> YAML spec, otherwise ONNX. */
+/* Whether path ends in suffix, letters compared case-blind (".onnx", ".YAML"). */
+bool cg_path_has_suffix(const char *path, const char *suffix);
+/* A YAML model spec by its name: .yaml or .yml. */
+bool cg_path_is_yaml(const char *path);
+
 cg_graph *cg_model_load(const char *path, cg_status *st);
 /* cg_model_load with cg_onnx_load_shapes_only for ONNX files (YAML specs load whole). */
 cg_graph *cg_model_load_shapes_only(const char *path, cg_status *st);

@@ -4,22 +4,27 @@
 
 #include "convgraph/format.h"
 
-static bool has_suffix(const char *s, const char *suffix)
+bool cg_path_has_suffix(const char *path, const char *suffix)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+    size_t n = strlen(path), m = strlen(suffix);
+    return n >= m && strcasecmp(path + n - m, suffix) == 0;
+}
+
+bool cg_path_is_yaml(const char *path)
+{
+    return cg_path_has_suffix(path, ".yaml") || cg_path_has_suffix(path, ".yml");
 }
 
 cg_graph *cg_model_load(const char *path, cg_status *st)
 {
-    if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+    if (cg_path_is_yaml(path))
         return cg_yaml_load(path, st);
     return cg_onnx_load(path, st);
 }
 
 cg_graph *cg_model_load_shapes_only(const char *path, cg_status *st)
 {
-    if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+    if (cg_path_is_yaml(path))
         return cg_yaml_load(path, st);
     return cg_onnx_load_shapes_only(path, st);
 }
