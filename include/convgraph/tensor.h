@@ -44,6 +44,11 @@ cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);
 /* Element i converted to int64 / double (any numeric dtype, float16 included). */
 int64_t cg_tensor_get_i64(const cg_tensor *t, int64_t i);
 double cg_tensor_get_f64(const cg_tensor *t, int64_t i);
+/* Element i = v in t's dtype: floats (bfloat16 and float16 included) rounded,
+ * integers wrapping like a cast to the same width (two's complement, numpy's
+ * astype), bool v != 0; from a double, NaN and out-of-range values clamp. */
+void cg_tensor_set_i64(cg_tensor *t, int64_t i, int64_t v);
+void cg_tensor_set_f64(cg_tensor *t, int64_t i, double v);
 cg_shape cg_tensor_shape(const cg_tensor *t);
 /* SplitMix64: the next 64 random bits of *state. */
 uint64_t cg_splitmix64(uint64_t *state);

@@ -18,21 +18,12 @@ bool cg_tensor_fill_random(cg_tensor *t, uint64_t seed)
         /* the top 53 bits as a fraction of 2^53, scaled to [-1, 1) */
         double u = (double)(cg_splitmix64(&s) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
         int64_t k = (int64_t)(cg_splitmix64(&s) % 10);
-        switch (t->dtype) {
-        case CG_FLOAT: ((float *)t->data)[i] = (float)u; break;
-        case CG_DOUBLE: ((double *)t->data)[i] = u; break;
-        case CG_FLOAT16: ((uint16_t *)t->data)[i] = cg_float_to_half((float)u); break;
-        case CG_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)(k & 1); break;
-        case CG_INT8: ((int8_t *)t->data)[i] = (int8_t)k; break;
-        case CG_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)k; break;
-        case CG_INT16: ((int16_t *)t->data)[i] = (int16_t)k; break;
-        case CG_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)k; break;
-        case CG_INT32: ((int32_t *)t->data)[i] = (int32_t)k; break;
-        case CG_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)k; break;
-        case CG_INT64: ((int64_t *)t->data)[i] = k; break;
-        case CG_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)k; break;
-        default: return false;
-        }
+        if (cg_dtype_is_float(t->dtype) && t->dtype != CG_BFLOAT16)
+            cg_tensor_set_f64(t, i, u);
+        else if (cg_dtype_is_int(t->dtype) || t->dtype == CG_BOOL)
+            cg_tensor_set_i64(t, i, t->dtype == CG_BOOL ? (k & 1) : k);
+        else
+            return false;
     }
     return true;
 }

@@ -49,22 +49,6 @@ static bool int_range(cg_dtype t, int64_t *lo, int64_t *hi)
     }
 }
 
-/* Element i of an integer or bool tensor; v is already range-checked. */
-static void put_int(cg_tensor *t, int64_t i, int64_t v)
-{
-    switch (t->dtype) {
-    case CG_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
-    case CG_UINT8: case CG_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
-    case CG_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
-    case CG_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
-    case CG_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
-    case CG_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
-    case CG_INT64: ((int64_t *)t->data)[i] = v; break;
-    case CG_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
-    default: break;
-    }
-}
-
 /* Element i of a float tensor; false for other dtypes. */
 static bool put_float(cg_tensor *t, int64_t i, double v)
 {
@@ -105,7 +89,7 @@ static cg_code put_value(ydoc *d, const yaml_node_t *n, cg_tensor *t, int64_t i,
     if (v < lo || v > hi)
         return yd_fail(d, n, CG_ERR_FORMAT, "%s: %lld is out of %s range", what, (long long)v,
                        cg_dtype_name(t->dtype));
-    put_int(t, i, v);
+    cg_tensor_set_i64(t, i, v);
     return CG_OK;
 }
 
@@ -237,7 +221,7 @@ static cg_tensor *init_tensor(ydoc *d, yaml_node_t *const *f, const char *what, 
     if (t && ones)
         for (int64_t i = 0; i < t->numel; i++)
             if (!put_float(t, i, 1.0))
-                put_int(t, i, 1);
+                cg_tensor_set_i64(t, i, 1);
     if (t && seed_node) {
         yd_random_fill((uint64_t)seed, t->data, t->numel);
         for (int64_t i = 0; scale != 1.0 && i < t->numel; i++)

@@ -531,7 +531,7 @@ static void resize_element(const cg_tensor *x, cg_tensor *y, int64_t k, const in
     int r = x->rank, tap[CG_MAX_RANK] = {0};
     for (int a = 0; a < r; a++)
         if (t[a].n[o[a]] == 0) {
-            shape_tensor_set_f64(y, k, opt->extrapolation);
+            cg_tensor_set_f64(y, k, opt->extrapolation);
             return;
         }
     if (opt->mode == INTERP_NEAREST) { /* one tap per axis: copy the bytes, any dtype */
@@ -557,7 +557,7 @@ static void resize_element(const cg_tensor *x, cg_tensor *y, int64_t k, const in
         if (a < 0)
             break;
     }
-    shape_tensor_set_f64(y, k, sum);
+    cg_tensor_set_f64(y, k, sum);
 }
 
 static cg_code resize_run(cg_run_ctx *c)

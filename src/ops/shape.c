@@ -126,9 +126,9 @@ static cg_code cast_fold(cg_infer_ctx *c, const cg_tensor *t, cg_dtype to)
     bool ints = !cg_dtype_is_float(t->dtype) && !cg_dtype_is_float(to);
     for (int64_t k = 0; k < t->numel; k++) {
         if (ints)
-            shape_tensor_set_i64(out, k, cg_tensor_get_i64(t, k));
+            cg_tensor_set_i64(out, k, cg_tensor_get_i64(t, k));
         else
-            shape_tensor_set_f64(out, k, cg_tensor_get_f64(t, k));
+            cg_tensor_set_f64(out, k, cg_tensor_get_f64(t, k));
     }
     cg_ctx_set_out_data(c, 0, out);
     return CG_OK;
@@ -209,13 +209,13 @@ cg_code shape_run_dropout(cg_run_ctx *c)
     cg_code rc = shape_run_copy(c);
     cg_tensor *mask = cg_run_out(c, 1);
     for (int64_t k = 0; rc == CG_OK && mask && k < mask->numel; k++)
-        shape_tensor_set_i64(mask, k, 1);
+        cg_tensor_set_i64(mask, k, 1);
     return rc;
 }
 
 /* Integer/bool to integer/bool goes through int64 (wrapping like a C cast); any
  * float side goes through double. Float to integer for NaN, inf or out-of-range
- * values is undefined in the ONNX Cast spec: shape_tensor_set_f64 clamps (NaN to 0)
+ * values is undefined in the ONNX Cast spec: cg_tensor_set_f64 clamps (NaN to 0)
  * so it never crashes. Float to bool is v != 0 (NaN is true, as numpy). */
 cg_code shape_run_cast(cg_run_ctx *c)
 {
@@ -231,9 +231,9 @@ cg_code shape_run_cast(cg_run_ctx *c)
     bool ints = !cg_dtype_is_float(in->dtype) && !cg_dtype_is_float(out->dtype);
     for (int64_t k = 0; k < in->numel; k++) {
         if (ints)
-            shape_tensor_set_i64(out, k, shape_tensor_get_i64(in, k));
+            cg_tensor_set_i64(out, k, shape_tensor_get_i64(in, k));
         else
-            shape_tensor_set_f64(out, k, shape_tensor_get_f64(in, k));
+            cg_tensor_set_f64(out, k, shape_tensor_get_f64(in, k));
     }
     return CG_OK;
 }

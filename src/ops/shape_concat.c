@@ -517,9 +517,9 @@ static void pad_fill_value(cg_run_ctx *c, const cg_tensor *out, uint8_t *elem)
     if (v && v->numel > 0 && v->dtype == out->dtype)
         memcpy(elem, v->data, one.nbytes);
     else if (v && v->numel > 0)
-        shape_tensor_set_f64(&one, 0, shape_tensor_get_f64(v, 0));
+        cg_tensor_set_f64(&one, 0, shape_tensor_get_f64(v, 0));
     else
-        shape_tensor_set_f64(&one, 0, c->opset < 11 ? cg_attr_float(c->node, "value", 0) : 0);
+        cg_tensor_set_f64(&one, 0, c->opset < 11 ? cg_attr_float(c->node, "value", 0) : 0);
 }
 
 /* Source index along one axis for output index o (-1: the constant). ONNX Pad:

@@ -24,9 +24,6 @@ cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
                            const cg_dim *d, int n);
 
 /* ---- contents folding (shape_util.c) ---- */
-/* Element k of a numeric tensor (integers wrap as a cast to the same width). */
-void shape_tensor_set_i64(cg_tensor *t, int64_t k, int64_t v);
-void shape_tensor_set_f64(cg_tensor *t, int64_t k, double v);
 /* True when output shape s is static with at most SHAPE_MAX_VALS elements. */
 bool shape_is_small(const cg_shape *s);
 /* Output i gets known contents of shape s: element k copied from

@@ -27,38 +27,6 @@ bool shape_in_ints(const cg_infer_ctx *c, int i, int64_t *out, int *n, int max)
     return true;
 }
 
-/* Stores v into element k of an integer tensor, wrapping like a C cast to the
- * unsigned type of the same width (two's complement, as numpy's astype). */
-void shape_tensor_set_i64(cg_tensor *t, int64_t k, int64_t v)
-{
-    if (cg_dtype_is_float(t->dtype)) {
-        shape_tensor_set_f64(t, k, (double)v);
-        return;
-    }
-    switch (t->dtype) {
-    case CG_INT8: case CG_UINT8: case CG_BOOL: {
-        uint8_t u = t->dtype == CG_BOOL ? (v != 0) : (uint8_t)v;
-        memcpy((uint8_t *)t->data + k, &u, 1);
-        break;
-    }
-    case CG_INT16: case CG_UINT16: {
-        uint16_t u = (uint16_t)v;
-        memcpy((uint8_t *)t->data + 2 * k, &u, 2);
-        break;
-    }
-    case CG_INT32: case CG_UINT32: {
-        uint32_t u = (uint32_t)v;
-        memcpy((uint8_t *)t->data + 4 * k, &u, 4);
-        break;
-    }
-    default: {
-        uint64_t u = (uint64_t)v;
-        memcpy((uint8_t *)t->data + 8 * k, &u, 8);
-        break;
-    }
-    }
-}
-
 cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
                            const cg_dim *d, int n)
 {
@@ -72,7 +40,7 @@ cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
         return c->st ? c->st->code : CG_ERR_NOMEM;
     for (int k = 0; t && k < n; k++) {
         cg_dim_to_i64(d[k], &v);
-        shape_tensor_set_i64(t, k, v);
+        cg_tensor_set_i64(t, k, v);
     }
     /* Known contents are the one truth (cg_ctx_in_dimvals reads them too), so no
      * dimvals that could disagree with them after a narrowing cast. */
@@ -86,39 +54,6 @@ cg_code shape_set_out_vals(cg_infer_ctx *c, int i, cg_dtype dt, bool scalar,
 
 /* Float to float16 / bfloat16 bits; bfloat16 keeps the top half of a float,
  * rounded to nearest even (NaN stays NaN). */
-static uint16_t float_to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1);
-    return (uint16_t)(u >> 16);
-}
-
-void shape_tensor_set_f64(cg_tensor *t, int64_t k, double v)
-{
-    uint8_t *p = (uint8_t *)t->data;
-    switch (t->dtype) {
-    case CG_FLOAT: { float f = (float)v; memcpy(p + 4 * k, &f, 4); break; }
-    case CG_DOUBLE: memcpy(p + 8 * k, &v, 8); break;
-    case CG_FLOAT16: { uint16_t h = cg_float_to_half((float)v); memcpy(p + 2 * k, &h, 2); break; }
-    case CG_BFLOAT16: { uint16_t h = float_to_bf16((float)v); memcpy(p + 2 * k, &h, 2); break; }
-    case CG_BOOL: p[k] = v != 0; break;
-    case CG_UINT64: /* the upper half of uint64 is out of int64's reach */
-        if (v >= 9.2233720368547758e18 && v < 1.8446744073709552e19) {
-            uint64_t u = (uint64_t)v;
-            memcpy(p + 8 * k, &u, 8);
-            break;
-        }
-        /* fall through */
-    default: /* integers: callers keep v in range; NaN and overflow clamp, never UB */
-        shape_tensor_set_i64(t, k, v != v ? 0 : v >= 9.2233720368547758e18 ? INT64_MAX
-                                   : v <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)v);
-        break;
-    }
-}
-
 bool shape_is_small(const cg_shape *s)
 {
     int64_t n = cg_shape_numel(s);

@@ -1059,7 +1059,7 @@ static void rnd_init(cg_graph *g, const char *name)
     int rank = rnd(4) == 0 ? 0 : 1;
     cg_tensor *t = cg_tensor_new(rnd(5) == 0 ? CG_INT32 : CG_INT64, rank, &n, &st);
     for (int64_t k = 0; k < t->numel; k++)
-        shape_tensor_set_i64(t, k, rnd_value());
+        cg_tensor_set_i64(t, k, rnd_value());
     gb_initializer(g, name, t);
 }
 
