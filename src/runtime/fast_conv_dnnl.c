@@ -81,12 +81,9 @@ static bool every_output_reads_input(int64_t n, int64_t out, int64_t kernel, int
                                      int64_t dilation, int64_t pad_l)
 {
     for (int64_t o = 0; o < out; o++) {
-        bool hit = false;
-        for (int64_t t = 0; !hit && t < kernel; t++) {
-            int64_t p = o * stride - pad_l + t * dilation;
-            hit = p >= 0 && p < n;
-        }
-        if (!hit)
+        int64_t lo, hi;
+        cg_run_tap_range(o * stride - pad_l, dilation, kernel, 0, n, &lo, &hi);
+        if (hi <= lo)
             return false;
     }
     return true;
