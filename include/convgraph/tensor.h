@@ -38,6 +38,8 @@ cg_code cg_tensor_view_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_
  * Only shape functions see such a tensor, and they treat its contents as
  * unknown (cg_ctx_in_data). */
 cg_code cg_tensor_unloaded_init(cg_tensor *t, cg_dtype dtype, int rank, const int64_t *dims, cg_status *st);
+/* Same dtype, rank and dims. */
+bool cg_tensor_same_shape(const cg_tensor *a, const cg_tensor *b);
 /* Whether t has elements but no contents loaded. */
 static inline bool cg_tensor_unloaded(const cg_tensor *t) { return t && t->numel > 0 && !t->data; }
 cg_tensor *cg_tensor_clone(const cg_tensor *t, cg_status *st);

@@ -87,6 +87,12 @@ cg_code cg_tensor_unloaded_init(cg_tensor *t, cg_dtype dtype, int rank, const in
     return CG_OK;
 }
 
+bool cg_tensor_same_shape(const cg_tensor *a, const cg_tensor *b)
+{
+    return a->dtype == b->dtype && a->rank == b->rank &&
+           memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]) == 0;
+}
+
 void cg_tensor_free(cg_tensor *t)
 {
     if (t) {

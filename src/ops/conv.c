@@ -494,9 +494,7 @@ static cg_code epilogue_load(cg_run_ctx *c, cg_conv_epilogue *ep)
     const cg_tensor *y = cg_run_out(c, 0);
     if (!ep->z)
         return CG_OK;
-    bool same = y && ep->z->dtype == y->dtype && ep->z->rank == y->rank;
-    for (int i = 0; same && i < y->rank; i++)
-        same = ep->z->dims[i] == y->dims[i];
+    bool same = y && cg_tensor_same_shape(ep->z, y);
     return same ? CG_OK : cg_run_fail(c, CG_ERR_INVALID, "input Z does not match Y");
 }
 

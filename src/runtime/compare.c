@@ -5,16 +5,6 @@
 
 #include "convgraph/conform.h"
 
-static bool shapes_equal(const cg_tensor *a, const cg_tensor *b)
-{
-    if (a->rank != b->rank)
-        return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != b->dims[i])
-            return false;
-    return true;
-}
-
 /* Element agreement: NaN only where the reference has NaN, infinities exactly. */
 static bool element_close(double g, double r, double atol, double rtol)
 {
@@ -46,7 +36,7 @@ bool cg_tensor_compare(const cg_tensor *got, const cg_tensor *ref, double atol, 
     cg_shape a = cg_tensor_shape(got), b = cg_tensor_shape(ref);
     memset(res, 0, sizeof *res);
     res->worst_index = -1;
-    if (got->dtype != ref->dtype || !shapes_equal(got, ref)) {
+    if (!cg_tensor_same_shape(got, ref)) {
         cg_shape_format(&a, gs, sizeof gs);
         cg_shape_format(&b, rs, sizeof rs);
         snprintf(res->msg, sizeof res->msg, "got %s %s, expected %s %s", cg_dtype_name(got->dtype), gs,
