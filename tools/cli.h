@@ -51,6 +51,11 @@ bool cli_usage_error(const cli_command *cmd, const char *fmt, ...) CG_PRINTF(2, 
  * the subcommand's help to stderr and returns false. */
 bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out);
 
+/* cli_parse_args, then --help: CLI_CONTINUE when the command should go on,
+ * else its exit status (a usage error, or 0 once the help is printed). */
+enum { CLI_CONTINUE = -1 };
+int cli_begin(const cli_command *cmd, int argc, char **argv, cli_args *out);
+
 /* Loads the model and checks the pins against it. On failure prints the one-line
  * reason to stderr and returns NULL. */
 cg_graph *cli_load_model(const cli_args *a);

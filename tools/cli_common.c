@@ -151,6 +151,16 @@ bool cli_parse_args(const cli_command *cmd, int argc, char **argv, cli_args *out
     return true;
 }
 
+int cli_begin(const cli_command *cmd, int argc, char **argv, cli_args *out)
+{
+    if (!cli_parse_args(cmd, argc, argv, out))
+        return CLI_EXIT_USAGE;
+    if (!out->help)
+        return CLI_CONTINUE;
+    cmd->print_help(stdout);
+    return CLI_EXIT_OK;
+}
+
 static cg_graph *load_with(const cli_args *a, cg_graph *(*load)(const char *, cg_status *))
 {
     cg_status st = {0};

@@ -25,12 +25,9 @@ static void print_summary(const cg_graph *g, int n_problems)
 int cmd_check(int argc, char **argv)
 {
     cli_args args;
-    if (!cli_parse_args(&check_command, argc, argv, &args))
-        return CLI_EXIT_USAGE;
-    if (args.help) {
-        help_print_check(stdout);
-        return CLI_EXIT_OK;
-    }
+    int begun = cli_begin(&check_command, argc, argv, &args);
+    if (begun != CLI_CONTINUE)
+        return begun;
     cg_graph *g = cli_load_model_shapes(&args);
     if (!g)
         return CLI_EXIT_USAGE;

@@ -686,12 +686,11 @@ int cmd_convert(int argc, char **argv)
 {
     conversion c = {0};
     argc = take_convert_options(argc, argv, &c.o);
-    if (argc < 0 || !cli_parse_args(&convert_command, argc, argv, &c.args))
+    if (argc < 0)
         return CLI_EXIT_USAGE;
-    if (c.args.help) {
-        help_print_convert(stdout);
-        return CLI_EXIT_OK;
-    }
+    int begun = cli_begin(&convert_command, argc, argv, &c.args);
+    if (begun != CLI_CONTINUE)
+        return begun;
     const char *problem = options_problem(&c.o);
     if (problem) {
         cli_usage_error(&convert_command, "%s", problem);

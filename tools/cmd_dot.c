@@ -277,12 +277,9 @@ int cmd_dot(int argc, char **argv)
     argc = take_output_option(argc, argv, &output);
     if (argc < 0)
         return CLI_EXIT_USAGE;
-    if (!cli_parse_args(&dot_command, argc, argv, &args))
-        return CLI_EXIT_USAGE;
-    if (args.help) {
-        help_print_dot(stdout);
-        return CLI_EXIT_OK;
-    }
+    int begun = cli_begin(&dot_command, argc, argv, &args);
+    if (begun != CLI_CONTINUE)
+        return begun;
     if (!output_kind(output, &kind))
         return usage_error("-o FILE must end in .dot, .gv, .svg or .png, not '%s'", output);
     cg_graph *g = cli_load_model_shapes(&args);

@@ -459,12 +459,9 @@ static int run_plan_execute(run_plan *p)
 int cmd_run(int argc, char **argv)
 {
     static cli_args args; /* large (pins); static keeps it off the stack */
-    if (!cli_parse_args(&run_command, argc, argv, &args))
-        return CLI_EXIT_USAGE;
-    if (args.help) {
-        help_print_run(stdout);
-        return CLI_EXIT_OK;
-    }
+    int begun = cli_begin(&run_command, argc, argv, &args);
+    if (begun != CLI_CONTINUE)
+        return begun;
     cg_graph *g = cli_load_model(&args);
     if (!g)
         return CLI_EXIT_USAGE;

@@ -303,12 +303,9 @@ static int print_text(const cg_graph *g, const char *path)
 int cmd_shapes(int argc, char **argv)
 {
     cli_args args;
-    if (!cli_parse_args(&shapes_command, argc, argv, &args))
-        return CLI_EXIT_USAGE;
-    if (args.help) {
-        help_print_shapes(stdout);
-        return CLI_EXIT_OK;
-    }
+    int begun = cli_begin(&shapes_command, argc, argv, &args);
+    if (begun != CLI_CONTINUE)
+        return begun;
     cg_graph *g = cli_load_model_shapes(&args);
     if (!g)
         return CLI_EXIT_USAGE;
